@@ -1,0 +1,315 @@
+"""The MedS-Ins task format: parsing and validation of one task file.
+
+A task file is the Super-NaturalInstructions-style JSON object::
+
+    {"Definition": "..." | ["..."], "Input_language": [...], "Output_language": [...],
+     "Positive Examples": [...], "Negative Examples": [...],
+     "Instances": [{"id": "...", "input": "...", "output": ["...", ...]}, ...], ...}
+
+Task files can be hundreds of MB, so the file is read in chunks and the ``Instances``
+array is decoded one instance at a time (with the C JSON decoder): the whole file is
+never held in memory, let alone twice. Every problem is reported with the file, the
+field and the instance index (:class:`~medsins_datasets.errors.TaskFormatError`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+from .errors import TaskFormatError
+
+logger = logging.getLogger(__name__)
+
+OnError = Literal["raise", "skip"]
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+_CHUNK = 1 << 22  # 4 MiB of bytes per read
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One validated instance. ``output`` holds every reference answer (at least one)."""
+
+    id: str
+    input: str
+    output: list[str]
+    index: int
+
+
+@dataclass
+class ParseStats:
+    """What happened while reading one file: nothing is dropped without being counted here."""
+
+    path: str
+    read: int = 0
+    skipped: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    def report(self) -> str:
+        if not self.skipped:
+            return f"{self.path}: {self.read} instances"
+        why = "; ".join(f"{n} x {r}" for r, n in self.reasons.most_common())
+        return f"{self.path}: {self.read} instances, {self.skipped} skipped ({why})"
+
+
+class _JsonStream:
+    """Incremental reader of one JSON document: values are decoded from a sliding text buffer."""
+
+    def __init__(self, path: Path, chunk: int = _CHUNK):
+        self.path = path
+        self.fh = open(path, "rb")
+        self.chunk = chunk
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.bytes_read = 0
+        # context for error messages
+        self.field: str | None = None
+        self.index: int | None = None
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def error(self, message: str) -> TaskFormatError:
+        return TaskFormatError(str(self.path), message, field=self.field, index=self.index)
+
+    def _fill(self) -> None:
+        data = self.fh.read(self.chunk)
+        start = self.bytes_read
+        self.bytes_read += len(data)
+        if not data:
+            self.eof = True
+        try:
+            text = self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as e:
+            raise self.error(f"invalid UTF-8 at byte offset {start + e.start}: {e.reason}") from None
+        if self.pos:
+            self.buf = self.buf[self.pos:] + text
+            self.pos = 0
+        else:
+            self.buf += text
+
+    def _skip_ws(self) -> None:
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()
+            if self.pos < len(self.buf) or self.eof:
+                return
+            self._fill()
+
+    def peek(self) -> str | None:
+        self._skip_ws()
+        return self.buf[self.pos] if self.pos < len(self.buf) else None
+
+    def expect(self, chars: str, what: str) -> str:
+        c = self.peek()
+        if c is None:
+            raise self.error(f"file ends while expecting {what} (truncated JSON?)")
+        if c not in chars:
+            raise self.error(f"expected {what}, found {c!r}")
+        self.pos += 1
+        return c
+
+    def value(self) -> Any:
+        while True:
+            self._skip_ws()
+            if self.pos >= len(self.buf):
+                raise self.error("file ends while expecting a value (truncated JSON?)")
+            try:
+                obj, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as e:
+                incomplete = e.pos >= len(self.buf) - 8 or e.msg.startswith("Unterminated string")
+                if incomplete and not self.eof:
+                    self._fill()
+                    continue
+                if incomplete:
+                    raise self.error(f"file ends inside a value (truncated JSON?): {e.msg}") from None
+                raise self.error(f"invalid JSON: {e.msg}") from None
+            if end >= len(self.buf) and not self.eof and isinstance(obj, (int, float)) and not isinstance(obj, bool):
+                self._fill()  # a number cut at the buffer end: decode again with more text
+                continue
+            self.pos = end
+            return obj
+
+
+def iter_events(path: str | Path) -> Iterator[tuple[str, Any, Any]]:
+    """Yield ``("field", key, value)`` for top-level fields and ``("instance", index, obj)``
+    for each element of ``Instances``, in file order, streaming."""
+    path = Path(path)
+    s = _JsonStream(path)
+    try:
+        if s.peek() is None:
+            raise s.error("file is empty")
+        s.expect("{", "'{' (a task file is one JSON object)")
+        if s.peek() == "}":
+            s.pos += 1
+        else:
+            while True:
+                s.field = None
+                key = s.value()
+                if not isinstance(key, str):
+                    raise s.error(f"expected a field name, found {type(key).__name__}")
+                s.field = key
+                s.expect(":", "':'")
+                if key == "Instances" and s.peek() == "[":
+                    s.pos += 1
+                    idx = 0
+                    if s.peek() == "]":
+                        s.pos += 1
+                    else:
+                        while True:
+                            s.index = idx
+                            yield ("instance", idx, s.value())
+                            idx += 1
+                            if s.expect(",]", "',' or ']' after an instance") == "]":
+                                break
+                    s.index = None
+                    yield ("field", key, None)
+                else:
+                    yield ("field", key, s.value())
+                if s.expect(",}", "',' or '}' after a field") == "}":
+                    break
+        s.field = None
+        if s.peek() is not None:
+            raise s.error("unexpected data after the end of the JSON object")
+    finally:
+        s.close()
+
+
+def _definition_text(path: Path, value: Any) -> str:
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        value = "\n".join(value)
+    if not isinstance(value, str):
+        raise TaskFormatError(str(path), f"must be a string or a list of strings, got {type(value).__name__}", field="Definition")
+    if not value.strip():
+        raise TaskFormatError(str(path), "is empty", field="Definition")
+    return value
+
+
+@dataclass
+class TaskHeader:
+    """Everything in a task file except its instances."""
+
+    path: str
+    definition: str
+    fields: dict[str, Any]
+    has_instances: bool
+
+    def languages(self, key: str) -> list[str]:
+        v = self.fields.get(key)
+        if isinstance(v, str):
+            return [v]
+        return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
+def read_header(path: str | Path) -> TaskHeader:
+    """Read the non-instance fields. Stops at ``Instances`` when the definition is already known
+    (the usual layout), otherwise reads on to the end of the file."""
+    path = Path(path)
+    fields: dict[str, Any] = {}
+    has_instances = False
+    events = iter_events(path)
+    try:
+        for kind, key, value in events:
+            if kind == "instance":
+                has_instances = True
+                if "Definition" in fields:
+                    break
+                continue
+            if key == "Instances":
+                if value is not None:
+                    raise TaskFormatError(str(path), f"must be a list, got {type(value).__name__}", field="Instances")
+                has_instances = True
+                continue
+            fields[key] = value
+    finally:
+        events.close()
+    if "Definition" not in fields:
+        raise TaskFormatError(str(path), "missing (every task file needs a definition)", field="Definition")
+    if not has_instances:
+        raise TaskFormatError(str(path), "missing (a task file needs an 'Instances' list)", field="Instances")
+    return TaskHeader(str(path), _definition_text(path, fields["Definition"]), fields, has_instances)
+
+
+def _check_instance(obj: Any, index: int, id_prefix: str) -> tuple[Instance | None, str | None, str | None]:
+    """Return (instance, None, None) or (None, field, reason)."""
+    if not isinstance(obj, dict):
+        return None, None, f"instance must be an object, got {type(obj).__name__}"
+    if "input" not in obj:
+        return None, "input", "missing"
+    inp = obj["input"]
+    if not isinstance(inp, str):
+        return None, "input", f"must be a string, got {type(inp).__name__}"
+    if not inp.strip():
+        return None, "input", "is empty"
+    if "output" not in obj:
+        return None, "output", "missing"
+    out = obj["output"]
+    if not isinstance(out, list):
+        return None, "output", f"must be a list of strings, got {type(out).__name__}"
+    if not out:
+        return None, "output", "is an empty list (at least one reference answer is needed)"
+    for j, o in enumerate(out):
+        if not isinstance(o, str):
+            return None, "output", f"element {j} must be a string, got {type(o).__name__}"
+    if not any(o.strip() for o in out):
+        return None, "output", "every reference answer is empty"
+    iid = obj.get("id")
+    if iid is None:
+        iid = f"{id_prefix}-{index}"
+    elif not isinstance(iid, str) or not iid.strip():
+        return None, "id", f"must be a non-empty string, got {iid!r}"
+    return Instance(iid, inp, out, index), None, None
+
+
+def iter_instances(
+    path: str | Path,
+    *,
+    id_prefix: str | None = None,
+    on_error: OnError = "raise",
+    stats: ParseStats | None = None,
+) -> Iterator[Instance]:
+    """Stream the validated instances of a task file.
+
+    Missing ids are derived deterministically as ``<id_prefix>-<index>`` (``id_prefix``
+    defaults to the file's ``task<N>`` prefix). With ``on_error="skip"`` invalid instances
+    are counted in ``stats`` (and logged) instead of raising; duplicate ids always raise.
+    """
+    path = Path(path)
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    prefix = id_prefix or path.name.split("_", 1)[0].removesuffix(".json")
+    stats = stats if stats is not None else ParseStats(str(path))
+    seen: dict[str, int] = {}
+    saw_instances = False
+    for kind, key, value in iter_events(path):
+        if kind == "field":
+            if key == "Instances":
+                if value is not None:
+                    raise TaskFormatError(str(path), f"must be a list, got {type(value).__name__}", field="Instances")
+                saw_instances = True
+            continue
+        saw_instances = True
+        inst, bad_field, reason = _check_instance(value, key, prefix)
+        if inst is None:
+            if on_error == "raise":
+                raise TaskFormatError(str(path), reason or "invalid", field=bad_field, index=key)
+            stats.skipped += 1
+            stats.reasons[f"{bad_field or 'instance'}: {reason}"] += 1
+            continue
+        first = seen.setdefault(inst.id, inst.index)
+        if first != inst.index:
+            raise TaskFormatError(str(path), f"duplicate id {inst.id!r} (first used by instance {first})", field="id", index=inst.index)
+        stats.read += 1
+        yield inst
+    if not saw_instances:
+        raise TaskFormatError(str(path), "missing (a task file needs an 'Instances' list)", field="Instances")
+    if stats.skipped:
+        logger.warning("skipped invalid instances: %s", stats.report())
