@@ -1,0 +1,76 @@
+"""The ``medsins`` command line: one sub-command per module ``cmd_<name>.py``.
+
+Each command module exposes ``add_parser(subparsers)`` and ``run(args) -> int`` and imports
+heavy libraries (torch, transformers) only inside ``run`` so that ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from . import __version__
+from .errors import MedsinsError
+
+#: command modules, in the order ``medsins --help`` lists them
+COMMAND_MODULES = [
+    "cmd_tasks",
+    "cmd_build",
+    "cmd_push",
+    "cmd_sources",
+    "cmd_convert",
+    "cmd_render",
+    "cmd_mix",
+    "cmd_contamination",
+    "cmd_score",
+    "cmd_bench",
+    "cmd_leaderboard",
+]
+
+
+def _available_modules():
+    for name in COMMAND_MODULES:
+        try:
+            yield importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__package__}.{name}":
+                raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="medsins",
+        description="MedS-Ins / MedS-Bench: medical instruction tasks as Hugging Face datasets, "
+        "the MedS-Bench metrics, and a benchmark runner.",
+    )
+    parser.add_argument("--version", action="version", version=f"medsins {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (INFO level)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for mod in _available_modules():
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args._run(args) or 0)
+    except MedsinsError as e:
+        print(f"medsins {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"medsins {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""Framework for raw-source converters (the modules in ``loading_scripts/``).
+
+A converter module declares one :class:`Converter` named ``CONVERTER``: the source's name,
+homepage, licence, access, the raw files it expects and the official task ids it produces,
+plus a ``convert(data_dir, writer)`` function. Converters write task files through a
+:class:`TaskWriter`, which streams instances into upstream-layout files
+(``train/task<ID>_<config>.json``, ``test/task<ID>_<config>.json``) in a temporary folder
+that replaces the output folder only once everything succeeded: nothing is half-written.
+
+The registry learns which converter serves which task from these declarations
+(:func:`converter_for_task`), so adding a source touches one file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import pkgutil
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import CredentialedDataError, SourceError, UnknownTaskError
+from .registry import Task, get_task
+
+logger = logging.getLogger(__name__)
+
+#: File written at the root of a converter output folder and of a hub-native build.
+CONVERT_MANIFEST = ".medsins_convert.json"
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw file (or glob) the converter reads, as the source distributes it."""
+
+    pattern: str
+    description: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Converter:
+    name: str
+    source: str
+    homepage: str
+    license: str
+    access: str  # "public" | "credentialed" | "unknown"
+    raw_files: tuple[RawFile, ...]
+    task_ids: tuple[str, ...]
+    convert: Callable[[Path, "TaskWriter"], None]
+    version: str = "1"
+    notes: str = ""
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [get_task(t) for t in self.task_ids]
+
+    def check_raw_files(self, data_dir: Path) -> list[Path]:
+        """Return the raw files found; raise naming every missing required file."""
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise SourceError(f"raw data folder {data_dir} for source {self.source!r} does not exist")
+        found: list[Path] = []
+        missing: list[RawFile] = []
+        for rf in self.raw_files:
+            hits = sorted(p for p in data_dir.glob(rf.pattern) if p.is_file())
+            if not hits and rf.required:
+                missing.append(rf)
+            found.extend(hits)
+        if missing:
+            lines = "\n".join(f"  - {rf.pattern}: {rf.description}" for rf in missing)
+            raise SourceError(
+                f"{self.source}: missing raw file(s) in {data_dir}:\n{lines}\n"
+                f"The source distributes them at {self.homepage}"
+            )
+        return found
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "homepage": self.homepage,
+            "license": self.license,
+            "access": self.access,
+            "raw_files": [{"pattern": r.pattern, "description": r.description, "required": r.required} for r in self.raw_files],
+            "tasks": list(self.task_ids),
+            "notes": self.notes,
+        }
+
+
+class Definitions:
+    """The official definitions file (``RewriteDefinitions.json``: task id -> original and rewrites)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            raise SourceError(f"cannot read definitions file {self.path}: {e}") from e
+        if not isinstance(data, dict):
+            raise SourceError(f"definitions file {self.path}: expected an object keyed by task id")
+        self.data = data
+
+    def original(self, task_id: str) -> str | None:
+        entry = self.data.get(task_id)
+        return entry.get("original_def") if isinstance(entry, dict) else None
+
+    def rewrites(self, task_id: str) -> list[str]:
+        entry = self.data.get(task_id)
+        v = entry.get("auto_rewrite_def") if isinstance(entry, dict) else None
+        return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
+class _TaskFileStream:
+    """Writes one task file, streaming instances (the file is valid JSON once closed)."""
+
+    def __init__(self, path: Path, header: dict):
+        self.path = path
+        self.count = 0
+        self.ids: set[str] = set()
+        self.fh = open(path, "w", encoding="utf-8")
+        head = json.dumps(header, ensure_ascii=False, indent=1)
+        self.fh.write(head[:-1].rstrip() + (",\n" if header else "\n") + ' "Instances": [\n')
+
+    def add(self, input: str, output: str | Iterable[str], id: str | None = None) -> None:
+        outputs = [output] if isinstance(output, str) else list(output)
+        iid = id if id is not None else f"{self.path.stem.split('_', 1)[0]}-{self.count}"
+        if iid in self.ids:
+            raise SourceError(f"converter wrote duplicate instance id {iid!r} into {self.path.name}")
+        self.ids.add(iid)
+        rec = json.dumps({"id": iid, "input": input, "output": outputs}, ensure_ascii=False)
+        self.fh.write(("  " if self.count == 0 else ",\n  ") + rec)
+        self.count += 1
+
+    def close(self) -> None:
+        self.fh.write("\n ]\n}\n")
+        self.fh.close()
+
+
+class TaskWriter:
+    """Creates task files for one converter run inside a staging folder."""
+
+    def __init__(self, root: Path, converter: Converter, definitions: Definitions | None = None):
+        self.root = root
+        self.converter = converter
+        self.definitions = definitions
+        self.written: dict[str, dict[str, int]] = {}
+        self._open: list[_TaskFileStream] = []
+
+    def definition(self, task_id: str, fallback: str | None = None) -> str:
+        if self.definitions is not None:
+            d = self.definitions.original(task_id)
+            if d:
+                return d
+        if fallback:
+            return fallback
+        raise SourceError(
+            f"no definition for {task_id}: pass the official definitions file "
+            "(RewriteDefinitions.json) with --definitions"
+        )
+
+    def open(self, task_id: str, split: str, *, definition: str | None = None,
+             input_language: list[str] | None = None, output_language: list[str] | None = None,
+             extra: dict | None = None) -> _TaskFileStream:
+        task = get_task(task_id)
+        if task.task_id not in self.converter.task_ids:
+            raise UnknownTaskError(f"converter {self.converter.name!r} does not declare task {task.task_id}")
+        if task.test_only and split != "test":
+            raise SourceError(f"{task.task_id} is a test-only task; it cannot have a {split} split")
+        header: dict = {
+            "Definition": self.definition(task.task_id, definition),
+            "Input_language": input_language or list(task.input_languages),
+            "Output_language": output_language or list(task.output_languages),
+            "Source": [task.source],
+            "Categories": [task.category],
+            "Domains": [task.domain],
+        }
+        if self.definitions is not None and self.definitions.rewrites(task.task_id):
+            header["Rewritten_Definitions"] = self.definitions.rewrites(task.task_id)
+        if task.is_credentialed or self.converter.access == "credentialed":
+            header["Access"] = "credentialed"
+        header.update(extra or {})
+        folder = self.root / split
+        folder.mkdir(parents=True, exist_ok=True)
+        stream = _TaskFileStream(folder / f"{task.task_id}_{task.config_name}.json", header)
+        self._open.append(stream)
+        self.written.setdefault(task.config_name, {})[split] = 0
+        return stream
+
+    def close_all(self) -> None:
+        for s in self._open:
+            s.close()
+            cfg = s.path.stem.split("_", 1)[1]
+            self.written[cfg][s.path.parent.name] = s.count
+        self._open.clear()
+
+
+@lru_cache(maxsize=1)
+def converters() -> dict[str, Converter]:
+    """All converters declared in ``loading_scripts/`` (module attribute ``CONVERTER``)."""
+    pkg = importlib.import_module("medsins_datasets.loading_scripts")
+    found: dict[str, Converter] = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        conv = getattr(mod, "CONVERTER", None)
+        if isinstance(conv, Converter):
+            if conv.name in found:
+                raise RuntimeError(f"two converters named {conv.name!r}")
+            found[conv.name] = conv
+    return dict(sorted(found.items()))
+
+
+def get_converter(name: str) -> Converter:
+    convs = converters()
+    if name not in convs:
+        raise SourceError(f"unknown converter {name!r}; available: {', '.join(convs) or 'none'} (see `medsins sources`)")
+    return convs[name]
+
+
+def converter_for_task(task: str | Task) -> Converter | None:
+    t = get_task(task) if isinstance(task, str) else task
+    for conv in converters().values():
+        if t.task_id in conv.task_ids:
+            return conv
+    return None
+
+
+def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
+                  definitions: str | Path | Definitions | None = None, overwrite: bool = True) -> dict[str, dict[str, int]]:
+    """Convert raw files into upstream-layout task files in ``out_dir``.
+
+    Returns ``{config_name: {split: n_instances}}``. The output appears atomically: the
+    files are written to a temporary sibling folder which replaces ``out_dir`` at the end.
+    """
+    conv = get_converter(name)
+    data_dir = Path(data_dir).expanduser().resolve()
+    out_dir = Path(out_dir).expanduser().resolve()
+    conv.check_raw_files(data_dir)
+    defs = definitions if isinstance(definitions, Definitions) or definitions is None else Definitions(definitions)
+    if out_dir.exists() and not overwrite:
+        raise SourceError(f"output folder {out_dir} exists (pass overwrite=True / --overwrite)")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    writer = TaskWriter(staging, conv, defs)
+    try:
+        conv.convert(data_dir, writer)
+        writer.close_all()
+        empty = [f"{cfg}/{split}" for cfg, splits in writer.written.items() for split, n in splits.items() if n == 0]
+        if empty:
+            raise SourceError(f"{conv.source}: no instances produced for {', '.join(empty)}")
+        manifest = {
+            "converter": conv.name,
+            "version": conv.version,
+            "source": conv.source,
+            "access": conv.access,
+            "credentialed": conv.access == "credentialed" or any(get_task(c).is_credentialed for c in writer.written),
+            "tasks": writer.written,
+        }
+        (staging / CONVERT_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        if out_dir.exists():
+            backup = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(backup, ignore_errors=True)
+            out_dir.rename(backup)
+            staging.rename(out_dir)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        for s in writer._open:
+            s.fh.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("converted %s into %s: %s", conv.source, out_dir, writer.written)
+    return writer.written
+
+
+def assert_not_credentialed_output(manifest: dict, action: str) -> None:
+    if manifest.get("credentialed"):
+        raise CredentialedDataError(f"refusing to {action}: the data is marked credentialed")

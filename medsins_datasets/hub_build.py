@@ -1,0 +1,240 @@
+"""Hub-native build: task files -> Parquet shards per config and split + a dataset card.
+
+``load_dataset(OUT, "pico_outcome")`` then works offline (and ``load_dataset("medsins", ...)``
+from OUT's parent when OUT is named ``medsins``), and ``medsins push`` can upload OUT as is.
+
+Memory stays flat: rows are streamed from the task file and written in record batches.
+A manifest (``.medsins_build.json``) records, per config, a fingerprint of its inputs, so a
+re-run with the same inputs skips that config.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from . import __version__
+from .card import write_card
+from .convert import CONVERT_MANIFEST
+from .examples import FEATURES, iter_rows
+from .registry import Task, get_task
+from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
+from .taskfile import OnError, ParseStats, read_header
+
+logger = logging.getLogger(__name__)
+
+BUILD_MANIFEST = ".medsins_build.json"
+BATCH_ROWS = 10_000
+SHARD_ROWS = 500_000
+
+
+@dataclass
+class ConfigBuild:
+    """What a build wrote (or kept) for one config."""
+
+    config_name: str
+    task_id: str
+    splits: dict[str, int]
+    files: dict[str, list[str]]
+    fingerprint: str
+    credentialed: bool
+    skipped_instances: int = 0
+    reused: bool = False
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "reused"}
+
+
+@dataclass
+class BuildReport:
+    out: Path
+    configs: dict[str, ConfigBuild] = field(default_factory=dict)
+
+    @property
+    def built(self) -> list[str]:
+        return [c for c, b in self.configs.items() if not b.reused]
+
+    @property
+    def reused(self) -> list[str]:
+        return [c for c, b in self.configs.items() if b.reused]
+
+
+def _schema() -> pa.Schema:
+    return FEATURES.arrow_schema
+
+
+def _read_manifest(out: Path) -> dict:
+    p = out / BUILD_MANIFEST
+    if not p.exists():
+        return {"configs": {}}
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except ValueError:
+        logger.warning("ignoring unreadable build manifest %s", p)
+        return {"configs": {}}
+
+
+def _file_is_credentialed(path: Path, task: Task) -> bool:
+    if task.is_credentialed:
+        return True
+    if read_header(path).fields.get("Access") == "credentialed":
+        return True
+    # a converter output folder marks its data in its manifest
+    for parent in path.parents:
+        m = parent / CONVERT_MANIFEST
+        if m.exists():
+            try:
+                return bool(json.loads(m.read_text(encoding="utf-8")).get("credentialed"))
+            except ValueError:
+                return True  # unreadable marker: err on the safe side
+    return False
+
+
+def _write_split(task: Task, paths: list[Path], dest: Path, split: str, on_error: OnError,
+                 bar: tqdm) -> tuple[int, list[str], int]:
+    """Stream rows of ``paths`` into ``dest/<split>-NNNNN.parquet`` shards."""
+    schema = _schema()
+    n = 0
+    skipped = 0
+    shard = 0
+    shard_rows = 0
+    written: list[str] = []
+    writer: pq.ParquetWriter | None = None
+    cols: dict[str, list] = {name: [] for name in schema.names}
+
+    def flush() -> None:
+        nonlocal writer, shard, shard_rows
+        if not cols["id"]:
+            return
+        if writer is None:
+            fname = f"{split}-{shard:05d}.parquet"
+            writer = pq.ParquetWriter(dest / fname, schema, compression="zstd")
+            written.append(fname)
+        writer.write_table(pa.table(cols, schema=schema))
+        shard_rows += len(cols["id"])
+        for v in cols.values():
+            v.clear()
+        if shard_rows >= SHARD_ROWS:
+            writer.close()
+            writer = None
+            shard += 1
+            shard_rows = 0
+
+    try:
+        for path in paths:
+            stats = ParseStats(str(path))
+            for row in iter_rows(task, path, on_error=on_error, stats=stats):
+                for k, v in row.items():
+                    cols[k].append(v)
+                n += 1
+                if len(cols["id"]) >= BATCH_ROWS:
+                    flush()
+                    bar.update(BATCH_ROWS)
+            skipped += stats.skipped
+        bar.update(len(cols["id"]))
+        flush()
+    finally:
+        if writer is not None:
+            writer.close()
+    return n, written, skipped
+
+
+def build(
+    source: str | Path | Source,
+    out: str | Path,
+    tasks: Iterable[str] | None = None,
+    *,
+    on_error: OnError = "raise",
+    force: bool = False,
+    progress: bool = True,
+) -> BuildReport:
+    """Build a hub-native dataset folder from a task-file source.
+
+    ``tasks`` selects config names or official ids (default: every task the source has).
+    Each config is written to a temporary folder and moved into place when complete, and
+    the manifest and card are rewritten after every config, so an interrupted build keeps
+    every config finished before the interruption.
+    """
+    src = resolve_source(source)
+    out = Path(out).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = [get_task(t) for t in tasks] if tasks is not None else None
+    found: dict[str, TaskFiles] = src.task_files(wanted)
+    manifest = _read_manifest(out)
+    report = BuildReport(out)
+    for name, prev in manifest.get("configs", {}).items():
+        if name not in found and (out / name).is_dir():
+            report.configs[name] = ConfigBuild(**prev, reused=True)  # built earlier from another source
+
+    total = len(found)
+    for i, (name, tf) in enumerate(found.items(), 1):
+        task = tf.task
+        fp = fingerprint_files(tf.all_files(), json.dumps([__version__, on_error]))
+        prev = manifest.get("configs", {}).get(name)
+        if (not force and prev and prev.get("fingerprint") == fp
+                and all((out / name / f).exists() for fs in prev["files"].values() for f in fs)):
+            report.configs[name] = ConfigBuild(**prev, reused=True)
+            logger.info("[%d/%d] %s: unchanged, kept", i, total, name)
+            continue
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out))
+        try:
+            splits: dict[str, int] = {}
+            files: dict[str, list[str]] = {}
+            skipped = 0
+            with tqdm(desc=f"[{i}/{total}] {name}", unit=" rows", disable=not progress) as bar:
+                for split in SPLITS:
+                    paths = tf.splits.get(split)
+                    if not paths:
+                        continue
+                    n, written, sk = _write_split(task, paths, staging, split, on_error, bar)
+                    skipped += sk
+                    if n:
+                        splits[split] = n
+                        files[split] = written
+            if not splits:
+                raise ValueError(f"{name}: no valid instance in {', '.join(map(str, tf.all_files()))}")
+            cred = any(_file_is_credentialed(p, task) for p in tf.all_files())
+            final = out / name
+            if final.exists():
+                shutil.rmtree(final)
+            staging.rename(final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        cb = ConfigBuild(name, task.task_id, splits, files, fp, cred, skipped)
+        report.configs[name] = cb
+        manifest.setdefault("configs", {})[name] = cb.to_dict()
+        _save(out, manifest, report)
+    _save(out, manifest, report)
+    return report
+
+
+def _save(out: Path, manifest: dict, report: BuildReport) -> None:
+    manifest["configs"] = {
+        name: cb.to_dict() for name, cb in sorted(report.configs.items(), key=lambda kv: get_task(kv[0]).number)
+    }
+    manifest["medsins_version"] = __version__
+    manifest["credentialed"] = any(cb.credentialed for cb in report.configs.values())
+    tmp = out / (BUILD_MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    tmp.replace(out / BUILD_MANIFEST)
+    write_card(out, list(report.configs.values()))
+
+
+def read_build_manifest(out: str | Path) -> dict:
+    """The manifest of a built folder (raises if the folder was not built by ``medsins build``)."""
+    out = Path(out)
+    if not (out / BUILD_MANIFEST).exists():
+        from .errors import SourceError
+
+        raise SourceError(f"{out} is not a folder written by `medsins build` (no {BUILD_MANIFEST})")
+    return _read_manifest(out)
