@@ -185,8 +185,6 @@ class HubSource:
         return self._listing
 
     def task_files(self, tasks: list[Task] | None = None) -> dict[str, TaskFiles]:
-        from huggingface_hub import hf_hub_download
-
         listing = self._list()
         stub = {name: TaskFiles(entries[0][0]) for name, entries in listing.items()}
         selected = _select(stub, tasks, self.describe())
@@ -195,9 +193,8 @@ class HubSource:
             tf = TaskFiles(selected[name].task)
             for task, split, repo_id, fn in listing[name]:
                 try:
-                    local = hf_hub_download(
-                        repo_id, fn, repo_type="dataset", revision=self.revision,
-                        cache_dir=self.cache_dir, token=self.token,
+                    local = self.api.hf_hub_download(
+                        repo_id, fn, repo_type="dataset", revision=self.revision, cache_dir=self.cache_dir,
                     )
                 except Exception as e:
                     raise SourceError(f"cannot download {fn} from dataset repo {repo_id}: {e}") from e

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 OnError = Literal["raise", "skip"]
 _WS = re.compile(r"[ \t\n\r]*")
+_NUM_TAIL = re.compile(r"[0-9.eE+\-]*")
 _DECODER = json.JSONDecoder()
 _CHUNK = 1 << 22  # 4 MiB of bytes per read
 
@@ -132,18 +133,19 @@ class _JsonStream:
                 if incomplete:
                     raise self.error(f"file ends inside a value (truncated JSON?): {e.msg}") from None
                 raise self.error(f"invalid JSON: {e.msg}") from None
-            if end >= len(self.buf) and not self.eof and isinstance(obj, (int, float)) and not isinstance(obj, bool):
-                self._fill()  # a number cut at the buffer end: decode again with more text
+            if (not self.eof and isinstance(obj, (int, float)) and not isinstance(obj, bool)
+                    and _NUM_TAIL.fullmatch(self.buf, end)):
+                self._fill()  # a number that may be cut at the buffer end: decode again with more text
                 continue
             self.pos = end
             return obj
 
 
-def iter_events(path: str | Path) -> Iterator[tuple[str, Any, Any]]:
+def iter_events(path: str | Path, *, chunk_size: int = _CHUNK) -> Iterator[tuple[str, Any, Any]]:
     """Yield ``("field", key, value)`` for top-level fields and ``("instance", index, obj)``
     for each element of ``Instances``, in file order, streaming."""
     path = Path(path)
-    s = _JsonStream(path)
+    s = _JsonStream(path, chunk_size)
     try:
         if s.peek() is None:
             raise s.error("file is empty")
@@ -209,13 +211,13 @@ class TaskHeader:
         return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
 
 
-def read_header(path: str | Path) -> TaskHeader:
+def read_header(path: str | Path, *, chunk_size: int = _CHUNK) -> TaskHeader:
     """Read the non-instance fields. Stops at ``Instances`` when the definition is already known
     (the usual layout), otherwise reads on to the end of the file."""
     path = Path(path)
     fields: dict[str, Any] = {}
     has_instances = False
-    events = iter_events(path)
+    events = iter_events(path, chunk_size=chunk_size)
     try:
         for kind, key, value in events:
             if kind == "instance":
@@ -275,6 +277,7 @@ def iter_instances(
     id_prefix: str | None = None,
     on_error: OnError = "raise",
     stats: ParseStats | None = None,
+    chunk_size: int = _CHUNK,
 ) -> Iterator[Instance]:
     """Stream the validated instances of a task file.
 
@@ -289,7 +292,7 @@ def iter_instances(
     stats = stats if stats is not None else ParseStats(str(path))
     seen: dict[str, int] = {}
     saw_instances = False
-    for kind, key, value in iter_events(path):
+    for kind, key, value in iter_events(path, chunk_size=chunk_size):
         if kind == "field":
             if key == "Instances":
                 if value is not None:
