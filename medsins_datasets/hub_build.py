@@ -28,7 +28,8 @@ from .convert import CONVERT_MANIFEST
 from .examples import FEATURES, iter_rows
 from .registry import Task, get_task
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
-from .taskfile import OnError, ParseStats, read_header
+from .errors import SourceError
+from .taskfile import OnError, ParseStats
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +84,9 @@ def _read_manifest(out: Path) -> dict:
         return {"configs": {}}
 
 
-def _file_is_credentialed(path: Path, task: Task) -> bool:
-    if task.is_credentialed:
-        return True
-    if read_header(path).fields.get("Access") == "credentialed":
+def _file_is_credentialed(path: Path, task: Task, fields: dict) -> bool:
+    """Credentialed by registry, by an ``Access`` field anywhere in the file, or by a converter mark."""
+    if task.is_credentialed or fields.get("Access") == "credentialed":
         return True
     # a converter output folder marks its data in its manifest
     for parent in path.parents:
@@ -100,11 +100,11 @@ def _file_is_credentialed(path: Path, task: Task) -> bool:
 
 
 def _write_split(task: Task, paths: list[Path], dest: Path, split: str, on_error: OnError,
-                 bar: tqdm) -> tuple[int, list[str], int]:
+                 bar: tqdm) -> tuple[int, list[str], list[ParseStats]]:
     """Stream rows of ``paths`` into ``dest/<split>-NNNNN.parquet`` shards."""
     schema = _schema()
     n = 0
-    skipped = 0
+    all_stats: list[ParseStats] = []
     shard = 0
     shard_rows = 0
     written: list[str] = []
@@ -132,6 +132,7 @@ def _write_split(task: Task, paths: list[Path], dest: Path, split: str, on_error
     try:
         for path in paths:
             stats = ParseStats(str(path))
+            all_stats.append(stats)
             for row in iter_rows(task, path, on_error=on_error, stats=stats):
                 for k, v in row.items():
                     cols[k].append(v)
@@ -139,13 +140,12 @@ def _write_split(task: Task, paths: list[Path], dest: Path, split: str, on_error
                 if len(cols["id"]) >= BATCH_ROWS:
                     flush()
                     bar.update(BATCH_ROWS)
-            skipped += stats.skipped
         bar.update(len(cols["id"]))
         flush()
     finally:
         if writer is not None:
             writer.close()
-    return n, written, skipped
+    return n, written, all_stats
 
 
 def build(
@@ -189,23 +189,25 @@ def build(
         try:
             splits: dict[str, int] = {}
             files: dict[str, list[str]] = {}
-            skipped = 0
+            stats: list[ParseStats] = []
             with tqdm(desc=f"[{i}/{total}] {name}", unit=" rows", disable=not progress) as bar:
                 for split in SPLITS:
                     paths = tf.splits.get(split)
                     if not paths:
                         continue
-                    n, written, sk = _write_split(task, paths, staging, split, on_error, bar)
-                    skipped += sk
+                    n, written, st = _write_split(task, paths, staging, split, on_error, bar)
+                    stats.extend(st)
                     if n:
                         splits[split] = n
                         files[split] = written
+            skipped = sum(s.skipped for s in stats)
             if not splits:
-                raise ValueError(f"{name}: no valid instance in {', '.join(map(str, tf.all_files()))}")
-            cred = any(_file_is_credentialed(p, task) for p in tf.all_files())
+                raise SourceError(f"{name}: no valid instance in {', '.join(map(str, tf.all_files()))}")
+            cred = any(_file_is_credentialed(Path(s.path), task, s.fields) for s in stats)
             final = out / name
             if final.exists():
                 shutil.rmtree(final)
+            staging.chmod(0o755)
             staging.rename(final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -234,7 +236,5 @@ def read_build_manifest(out: str | Path) -> dict:
     """The manifest of a built folder (raises if the folder was not built by ``medsins build``)."""
     out = Path(out)
     if not (out / BUILD_MANIFEST).exists():
-        from .errors import SourceError
-
         raise SourceError(f"{out} is not a folder written by `medsins build` (no {BUILD_MANIFEST})")
     return _read_manifest(out)

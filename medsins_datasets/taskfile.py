@@ -52,6 +52,8 @@ class ParseStats:
     read: int = 0
     skipped: int = 0
     reasons: Counter = field(default_factory=Counter)
+    #: every top-level field other than ``Instances`` (filled while iterating instances)
+    fields: dict[str, Any] = field(default_factory=dict)
 
     def report(self) -> str:
         if not self.skipped:
@@ -298,6 +300,8 @@ def iter_instances(
                 if value is not None:
                     raise TaskFormatError(str(path), f"must be a list, got {type(value).__name__}", field="Instances")
                 saw_instances = True
+            else:
+                stats.fields[key] = value
             continue
         saw_instances = True
         inst, bad_field, reason = _check_instance(value, key, prefix)

@@ -1,0 +1,166 @@
+"""The shared builder over every source path, on the real staged SuperNI files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from medsins_datasets import MedSIns, get_task
+from medsins_datasets.convert import get_converter, run_converter
+from medsins_datasets.errors import SourceError
+from medsins_datasets.sources import ConverterSource, HubSource, LocalSource, infer_split, resolve_source
+
+from conftest import shared_file
+
+SUPERNI = "data/superni_medical"
+
+
+def staged_superni() -> list[tuple[str, Path]]:
+    """(official id, real SuperNI file) for every staged SuperNI task file."""
+    from medsins_datasets.loading_scripts.superni import SUPERNI_TO_OFFICIAL, _superni_files
+
+    files = _superni_files(shared_file(SUPERNI))
+    assert files, "no staged SuperNI file"
+    return [(SUPERNI_TO_OFFICIAL[n], p) for n, p in files.items()]
+
+
+def check_rows(ds, task_id: str, raw: Path) -> None:
+    ref = json.loads(raw.read_text(encoding="utf-8"))
+    assert ds.num_rows == len(ref["Instances"])
+    task = get_task(task_id)
+    for i, (row, inst) in enumerate(zip(ds, ref["Instances"])):
+        assert row["input"] == inst["input"]
+        assert row["references"] == inst["output"] and row["output"] == inst["output"][0]
+        assert row["task"] == task.config_name and row["task_id"] == task_id
+        assert row["category"] == task.category and row["source"] == task.source
+        assert row["definition"] == (ref["Definition"] if isinstance(ref["Definition"], str) else "\n".join(ref["Definition"]))
+    assert len(set(ds["id"])) == ds.num_rows
+
+
+def load(config: str, source, tmp_path: Path):
+    b = MedSIns(config_name=config, source=source, cache_dir=str(tmp_path / "cache"))
+    b.download_and_prepare()
+    return b.as_dataset()
+
+
+@pytest.fixture
+def upstream_dir(tmp_path) -> Path:
+    """The staged SuperNI files laid out like the official Hub repo (task<ID>_<name>.json)."""
+    root = tmp_path / "upstream"
+    root.mkdir()
+    for tid, path in staged_superni():
+        shutil.copy(path, root / f"{tid}_{get_task(tid).config_name}.json")
+    return root
+
+
+def test_local_upstream_layout(upstream_dir, tmp_path):
+    for tid, raw in staged_superni():
+        ds = load(get_task(tid).config_name, str(upstream_dir), tmp_path)
+        assert list(ds) == ["train"]
+        check_rows(ds["train"], tid, raw)
+        assert ds["train"][0]["id"] == f"{tid}-0"  # derived ids use the official id
+
+
+def test_converter_source(tmp_path):
+    defs = shared_file("data/medsins_definitions/RewriteDefinitions.json")
+    for tid, raw in staged_superni():
+        src = ConverterSource("superni", shared_file(SUPERNI), cache_dir=tmp_path / "conv")
+        ds = load(get_task(tid).config_name, src, tmp_path)["train"]
+        ref = json.loads(raw.read_text(encoding="utf-8"))
+        assert ds["input"] == [i["input"] for i in ref["Instances"]]
+        assert ds["references"] == [i["output"] for i in ref["Instances"]]
+        # the `raw:` spec goes through the same converter
+        ds2 = load(get_task(tid).config_name, f"raw:superni:{shared_file(SUPERNI)}", tmp_path)["train"]
+        assert ds2["input"] == ds["input"]
+    out = tmp_path / "with_defs"
+    written = run_converter("superni", shared_file(SUPERNI), out, definitions=defs)
+    official = json.loads(defs.read_text(encoding="utf-8"))
+    for cfg in written:
+        tid = get_task(cfg).task_id
+        (f,) = (out / "train").glob(f"{tid}_*.json")
+        head = json.loads(f.read_text(encoding="utf-8"))
+        assert head["Definition"] == official[tid]["original_def"]
+        assert head["Rewritten_Definitions"] == official[tid]["auto_rewrite_def"]
+
+
+class FakeHubApi:
+    """Stands in for HfApi: serves a local folder per repo, records what was downloaded."""
+
+    def __init__(self, repos: dict[str, Path]):
+        self.repos = repos
+        self.downloaded: list[tuple[str, str]] = []
+
+    def list_repo_files(self, repo_id, *, repo_type=None, revision=None, token=None):
+        assert repo_type == "dataset"
+        if repo_id not in self.repos:
+            raise RuntimeError(f"404 {repo_id}")
+        root = self.repos[repo_id]
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    def hf_hub_download(self, repo_id, filename, *, repo_type=None, revision=None, cache_dir=None, **kw):
+        assert repo_type == "dataset"
+        self.downloaded.append((repo_id, filename))
+        return str(self.repos[repo_id] / filename)
+
+
+def test_hub_source_downloads_only_requested_tasks(upstream_dir, tmp_path):
+    bench = tmp_path / "bench" / "IE"
+    bench.mkdir(parents=True)
+    (tid, raw), *_ = staged_superni()
+    # a MedS-Bench-like test file for the same task plus files of other tasks
+    data = json.loads(raw.read_text(encoding="utf-8"))
+    data["Instances"] = data["Instances"][:5]
+    (bench / f"{tid}_test_set.json").write_text(json.dumps(data), encoding="utf-8")
+    (upstream_dir / "task57_medqa_en.json").write_text(json.dumps({"Definition": "d", "Instances": []}))
+    (upstream_dir / "README.md").write_text("card")
+    api = FakeHubApi({"Henrychur/MedS-Ins": upstream_dir, "Henrychur/MedS-Bench": tmp_path / "bench"})
+    src = HubSource(api=api)
+    cfg = get_task(tid).config_name
+    ds = load(cfg, src, tmp_path)
+    check_rows(ds["train"], tid, raw)
+    assert ds["test"].num_rows == 5
+    assert sorted(f for _, f in api.downloaded) == sorted([f"{tid}_{cfg}.json", f"IE/{tid}_test_set.json"])
+    with pytest.raises(SourceError, match="cannot list files"):
+        HubSource({"nobody/nothing": None}, api=api).task_files([get_task("task3")])
+    with pytest.raises(SourceError, match="no task file for: medqa_zh"):
+        src.task_files([get_task("medqa_zh")])
+
+
+def test_split_inference_and_errors(tmp_path):
+    t3 = get_task("task3")
+    assert infer_split("task3_pico_outcome.json", t3) == "train"
+    assert infer_split("test/task3_pico_outcome.json", t3) == "test"
+    assert infer_split("NER/task127_test_bc5disease.json", get_task("task127")) == "test"
+    assert infer_split("task122_medmcqa_test_set.json", get_task("task122")) == "test"
+    assert infer_split("task132_medlineplus_fv_medical_tests.json", get_task("task132")) == "train"
+    assert infer_split("dev/task3_x.json", t3) == "validation"
+    with pytest.raises(SourceError, match="is not an existing folder"):
+        resolve_source(str(tmp_path / "missing"))
+    with pytest.raises(SourceError, match="raw:<converter>"):
+        resolve_source("raw:superni")
+    with pytest.raises(SourceError, match="unknown converter 'nope'"):
+        resolve_source(f"raw:nope:{tmp_path}")
+    with pytest.raises(SourceError, match="Credentialed tasks are never distributed"):
+        LocalSource(tmp_path).task_files([get_task("mimic4ed_hospitalization")])
+
+
+def test_converter_missing_raw_files_and_no_partial_output(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(SourceError) as e:
+        run_converter("superni", tmp_path, out)
+    assert "task181_*.json" in str(e.value) and "github.com/allenai/natural-instructions" in str(e.value)
+    assert not out.exists() and not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+    # a broken raw file: error names it, and an earlier good output stays untouched
+    good = run_converter("superni", shared_file(SUPERNI), out)
+    before = sorted(p.read_bytes() for p in out.rglob("*.json"))
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "task181_outcome_extraction.json").write_text('{"Definition": "d", "Instances": [{"input": "q"')
+    with pytest.raises(Exception) as e:
+        run_converter("superni", raw, out)
+    assert "task181_outcome_extraction.json" in str(e.value)
+    assert sorted(p.read_bytes() for p in out.rglob("*.json")) == before and good
+    assert get_converter("superni").access == "public"
