@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .card import write_card
 from .convert import CONVERT_MANIFEST
-from .examples import FEATURES, iter_rows
+from .examples import FEATURES, iter_batches
 from .registry import Task, get_task
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
 from .errors import SourceError
@@ -101,47 +101,34 @@ def _file_is_credentialed(path: Path, task: Task, fields: dict) -> bool:
 
 def _write_split(task: Task, paths: list[Path], dest: Path, split: str, on_error: OnError,
                  bar: tqdm) -> tuple[int, list[str], list[ParseStats]]:
-    """Stream rows of ``paths`` into ``dest/<split>-NNNNN.parquet`` shards."""
+    """Stream the rows of ``paths`` into ``dest/<split>-NNNNN.parquet`` shards."""
     schema = _schema()
     n = 0
     all_stats: list[ParseStats] = []
-    shard = 0
-    shard_rows = 0
     written: list[str] = []
     writer: pq.ParquetWriter | None = None
-    cols: dict[str, list] = {name: [] for name in schema.names}
-
-    def flush() -> None:
-        nonlocal writer, shard, shard_rows
-        if not cols["id"]:
-            return
-        if writer is None:
-            fname = f"{split}-{shard:05d}.parquet"
-            writer = pq.ParquetWriter(dest / fname, schema, compression="zstd")
-            written.append(fname)
-        writer.write_table(pa.table(cols, schema=schema))
-        shard_rows += len(cols["id"])
-        for v in cols.values():
-            v.clear()
-        if shard_rows >= SHARD_ROWS:
-            writer.close()
-            writer = None
-            shard += 1
-            shard_rows = 0
-
+    shard_rows = 0
     try:
         for path in paths:
             stats = ParseStats(str(path))
             all_stats.append(stats)
-            for row in iter_rows(task, path, on_error=on_error, stats=stats):
-                for k, v in row.items():
-                    cols[k].append(v)
-                n += 1
-                if len(cols["id"]) >= BATCH_ROWS:
-                    flush()
-                    bar.update(BATCH_ROWS)
-        bar.update(len(cols["id"]))
-        flush()
+            for const, cols in iter_batches(task, path, batch_size=BATCH_ROWS, on_error=on_error, stats=stats):
+                rows = len(cols["id"])
+                arrays = [
+                    pa.array(cols[f.name], f.type) if f.name in cols else pa.array([const[f.name]] * rows, f.type)
+                    for f in schema
+                ]
+                if writer is None:
+                    fname = f"{split}-{len(written):05d}.parquet"
+                    writer = pq.ParquetWriter(dest / fname, schema, compression="zstd")
+                    written.append(fname)
+                writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+                n += rows
+                shard_rows += rows
+                bar.update(rows)
+                if shard_rows >= SHARD_ROWS:
+                    writer.close()
+                    writer, shard_rows = None, 0
     finally:
         if writer is not None:
             writer.close()
