@@ -15,6 +15,7 @@ field and the instance index (:class:`~medsins_datasets.errors.TaskFormatError`)
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import logging
 import re
@@ -273,6 +274,55 @@ def _check_instance(obj: Any, index: int, id_prefix: str) -> tuple[Instance | No
     return Instance(iid, inp, out, index), None, None
 
 
+class _SeenIds:
+    """Duplicate-id detection in memory that does not grow with the number of ids.
+
+    A Bloom filter (32 MiB, 4 probes) flags ids
+    that *may* have been seen; only those are remembered, and :func:`_confirm_duplicates`
+    checks them exactly with a second pass over the ids once the file has been read. With a
+    million ids a false alarm (which only costs that second pass) has a probability of ~5%.
+    """
+
+    BITS = 1 << 28
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self.BITS >> 3)
+        self.suspects: dict[str, list[int]] = {}
+
+    def add(self, iid: str, index: int) -> None:
+        h = int.from_bytes(hashlib.blake2b(iid.encode("utf-8", "surrogatepass"), digest_size=16).digest(), "little")
+        bits = self.bits
+        mask = self.BITS - 1
+        hit = True
+        for _ in range(4):
+            pos = h & mask
+            h >>= 32
+            byte, bit = pos >> 3, 1 << (pos & 7)
+            if not bits[byte] & bit:
+                hit = False
+                bits[byte] |= bit
+        if hit:
+            self.suspects.setdefault(iid, []).append(index)
+
+
+def _confirm_duplicates(path: Path, suspects: dict[str, list[int]], prefix: str, chunk_size: int) -> None:
+    first: dict[str, int] = {}
+    for kind, key, value in iter_events(path, chunk_size=chunk_size):
+        if kind != "instance" or not isinstance(value, dict):
+            continue
+        iid = value.get("id")
+        iid = f"{prefix}-{key}" if iid is None else iid
+        if iid in suspects:
+            earlier = first.setdefault(iid, key)
+            if earlier != key:
+                raise TaskFormatError(str(path), f"duplicate id {iid!r} (first used by instance {earlier})",
+                                      field="id", index=key)
+
+
+def _prefix_for(path: Path) -> str:
+    return path.name.split("_", 1)[0].removesuffix(".json")
+
+
 def iter_instances(
     path: str | Path,
     *,
@@ -285,14 +335,16 @@ def iter_instances(
 
     Missing ids are derived deterministically as ``<id_prefix>-<index>`` (``id_prefix``
     defaults to the file's ``task<N>`` prefix). With ``on_error="skip"`` invalid instances
-    are counted in ``stats`` (and logged) instead of raising; duplicate ids always raise.
+    are counted in ``stats`` (and logged) instead of raising. Duplicate ids always raise, once
+    the whole file has been read (consumers must not treat rows as final before that: the
+    hub-native build writes to a staging folder for this reason).
     """
     path = Path(path)
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    prefix = id_prefix or path.name.split("_", 1)[0].removesuffix(".json")
+    prefix = id_prefix or _prefix_for(path)
     stats = stats if stats is not None else ParseStats(str(path))
-    seen: dict[str, int] = {}
+    seen = _SeenIds()
     saw_instances = False
     for kind, key, value in iter_events(path, chunk_size=chunk_size):
         if kind == "field":
@@ -311,12 +363,12 @@ def iter_instances(
             stats.skipped += 1
             stats.reasons[f"{bad_field or 'instance'}: {reason}"] += 1
             continue
-        first = seen.setdefault(inst.id, inst.index)
-        if first != inst.index:
-            raise TaskFormatError(str(path), f"duplicate id {inst.id!r} (first used by instance {first})", field="id", index=inst.index)
+        seen.add(inst.id, inst.index)
         stats.read += 1
         yield inst
     if not saw_instances:
         raise TaskFormatError(str(path), "missing (a task file needs an 'Instances' list)", field="Instances")
+    if seen.suspects:
+        _confirm_duplicates(path, seen.suspects, prefix, chunk_size)
     if stats.skipped:
         logger.warning("skipped invalid instances: %s", stats.report())
