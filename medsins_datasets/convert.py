@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .definitions import REWRITES_FIELD, Definitions
 from .errors import CredentialedDataError, SourceError, UnknownTaskError
 from .registry import Task, get_task
 
@@ -92,30 +93,6 @@ class Converter:
         }
 
 
-class Definitions:
-    """The official definitions file (``RewriteDefinitions.json``: task id -> original and rewrites)."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                data = json.load(f)
-        except (OSError, ValueError) as e:
-            raise SourceError(f"cannot read definitions file {self.path}: {e}") from e
-        if not isinstance(data, dict):
-            raise SourceError(f"definitions file {self.path}: expected an object keyed by task id")
-        self.data = data
-
-    def original(self, task_id: str) -> str | None:
-        entry = self.data.get(task_id)
-        return entry.get("original_def") if isinstance(entry, dict) else None
-
-    def rewrites(self, task_id: str) -> list[str]:
-        entry = self.data.get(task_id)
-        v = entry.get("auto_rewrite_def") if isinstance(entry, dict) else None
-        return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
-
-
 class _TaskFileStream:
     """Writes one task file, streaming instances (the file is valid JSON once closed)."""
 
@@ -181,7 +158,7 @@ class TaskWriter:
             "Domains": [task.domain],
         }
         if self.definitions is not None and self.definitions.rewrites(task.task_id):
-            header["Rewritten_Definitions"] = self.definitions.rewrites(task.task_id)
+            header[REWRITES_FIELD] = self.definitions.rewrites(task.task_id)
         if task.is_credentialed or self.converter.access == "credentialed":
             header["Access"] = "credentialed"
         header.update(extra or {})

@@ -1,0 +1,106 @@
+"""ICD-10-CM code explanation (task115, public) and MIMIC-IV ICD-10 coding (task116,
+credentialed, SYNTHETIC summaries) converters."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from medsins_datasets.convert import run_converter
+from medsins_datasets.errors import SourceError
+from medsins_datasets.loading_scripts._icd10 import display_code, read_table
+
+from rawconv_helpers import (FIXTURES, assert_credentialed_output, cli_convert, header_fields, instances, manifest,
+                             written_splits)
+
+TABLES = FIXTURES / "icd10"
+
+
+def test_table_layouts():
+    order = read_table(TABLES / "icd10cm_order_2024.txt")
+    assert order["A00"] == "Cholera"  # category headers are in the order file
+    assert order["S72001A"].endswith("initial encounter for closed fracture")  # the long description
+    codes = read_table(TABLES / "icd10cm_codes_2023.txt")
+    assert "A00" not in codes and codes["I10"] == "Essential (primary) hypertension"
+    assert read_table(TABLES / "icd10pcs_order_2024.txt", valid_only=True) == {
+        "0DTJ4ZZ": "Resection of Appendix, Percutaneous Endoscopic Approach"}
+    assert display_code("A000", "cm") == "A00.0" and display_code("I10", "cm") == "I10"
+    assert display_code("0DTJ4ZZ", "pcs") == "0DTJ4ZZ"
+
+
+def test_icd10cm_code_explanation(capsys, tmp_path):
+    out = tmp_path / "icd"
+    rc, stdout, err = cli_convert(capsys, "icd10cm", TABLES, out)
+    assert rc == 0, err
+    assert written_splits(out) == {"train": {"task115"}}
+    got = [(i.input, i.output[0]) for i in instances(out, "train", "task115")]
+    # the newest table (2024 order file) wins over the 2023 codes file; PCS codes are not included
+    assert got == [
+        ("A00", "Cholera"),
+        ("A00.0", "Cholera due to Vibrio cholerae 01, biovar cholerae"),
+        ("E78.5", "Hyperlipidemia, unspecified"),
+        ("I10", "Essential (primary) hypertension"),
+        ("S72.001A", "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture"),
+    ]
+    assert "Access" not in header_fields(out, "train", "task115")
+    assert manifest(out)["credentialed"] is False
+
+
+def test_malformed_table_line(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = (TABLES / "icd10cm_order_2024.txt").read_text(encoding="utf-8").splitlines()
+    lines[2] = "garbage line"
+    (raw / "icd10cm_order_2024.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="file icd10cm_order_2024.txt, line 3: not in the fixed-column layout"):
+        run_converter("icd10cm", raw, tmp_path / "out")
+
+
+@pytest.fixture
+def mimic_icd_raw(tmp_path) -> Path:
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURES / "mimic_iv_icd10", raw)
+    shutil.copytree(TABLES, raw / "cms")
+    return raw
+
+
+def test_mimic_iv_icd10_coding(capsys, tmp_path, mimic_icd_raw, caplog):
+    out = tmp_path / "m"
+    with caplog.at_level(logging.WARNING):
+        rc, stdout, err = cli_convert(capsys, "mimic_iv_icd10", mimic_icd_raw, out)
+    assert rc == 0, err
+    assert written_splits(out) == {"train": {"task116"}, "validation": {"task116"}, "test": {"task116"}}
+    train = instances(out, "train", "task116")
+    # the summary whose only code is unknown is skipped
+    assert [i.id for i in train] == ["hadm29000001", "hadm29000002"]
+    assert train[0].output == ["S72.001A: Fracture of unspecified part of neck of right femur, initial encounter for "
+                               "closed fracture; I10: Essential (primary) hypertension; 0DTJ4ZZ: Resection of Appendix, "
+                               "Percutaneous Endoscopic Approach"]
+    assert train[1].output == ["E78.5: Hyperlipidemia, unspecified"]
+    assert train[0].input.startswith("SYNTHETIC discharge summary: admitted")
+    assert [i.output[0] for i in instances(out, "validation", "task116")] == [
+        "A00.0: Cholera due to Vibrio cholerae 01, biovar cholerae"]
+    assert [i.id for i in instances(out, "test", "task116")] == ["hadm29000005"]
+    assert "2 label(s) not in the code tables" in caplog.text and "1 summaries had no known code" in caplog.text
+    assert "SYNTHETIC" not in caplog.text + stdout + err
+    assert_credentialed_output(out)
+
+
+def test_mimic_iv_icd10_errors(tmp_path, mimic_icd_raw):
+    shutil.rmtree(mimic_icd_raw / "cms")
+    with pytest.raises(SourceError, match=r"missing raw file.*\n.*icd10cm_order_<year>.txt.*www\.cms\.gov"):
+        run_converter("mimic_iv_icd10", mimic_icd_raw, tmp_path / "out")
+    shutil.copytree(TABLES, mimic_icd_raw / "cms")
+    p = mimic_icd_raw / "disch_test_split.csv"
+    p.write_text(p.read_text(encoding="utf-8").replace(",29000005,", ",,"), encoding="utf-8")
+    with pytest.raises(SourceError) as ei:
+        run_converter("mimic_iv_icd10", mimic_icd_raw, tmp_path / "out")
+    assert str(ei.value) == "file disch_test_split.csv, line 2, field 'hadm_id': empty"
+    for name in ("disch_train_split.csv", "disch_test_split.csv"):
+        (mimic_icd_raw / name).unlink()
+    with pytest.raises(SourceError, match="no split file.*disch_train_split.csv"):
+        run_converter("mimic_iv_icd10", mimic_icd_raw, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,310 @@
+"""Training mixtures on real staged tasks: selection, caps, temperature, dedup, definitions,
+few-shot rows, determinism across processes, errors."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import datasets
+import pytest
+
+from conftest import REPO_ROOT, shared_file
+from test_prompts import PICO_DEF, pubmedqa_instances, stage_pico, stage_pubmedqa, write_task_file
+from medsins_datasets.errors import CredentialedDataError, MedsinsError, TaskFormatError, UnknownTaskError
+from medsins_datasets.mixture import MixtureSpec, build_mixture, mixture_counts, plan_mixture
+from medsins_datasets.prompts import FEW_SHOT_SENTENCE
+
+
+def mcqa_instances(name: str, n: int) -> list[dict]:
+    """Real MedQA questions rendered as 'question + options' -> 'letter. option'."""
+    out = []
+    with open(shared_file(f"data/medqa_medmcqa/{name}.jsonl"), encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if i == n:
+                break
+            q = json.loads(line)
+            choices = q["choices"] if isinstance(q["choices"], list) else ast.literal_eval(q["choices"])
+            answer = (q["answer"] if isinstance(q["answer"], list) else ast.literal_eval(q["answer"]))[0]
+            opts = "\n".join(f"{chr(65 + j)}. {c}" for j, c in enumerate(choices))
+            out.append({"id": f"{name}-{q['problem_id']}", "input": f"{q['problem_text']}\n{opts}",
+                        "output": [f"{answer.upper()}. {choices[ord(answer) - 97]}"]})
+    return out
+
+
+def stage_all(root: Path) -> Path:
+    """pico_outcome (40 train / 8 test), pubmedqa_yes_no_maybe (60 train) + task123 test (20),
+    medqa_zh (30, Chinese): every instance is real data."""
+    src = stage_pico(root)
+    stage_pubmedqa(src)
+    write_task_file(src / "train" / "task58_medqa_zh.json", "task58", mcqa_instances("medqa_zh_4op", 30),
+                    Input_language=["Chinese"], Output_language=["Chinese"])
+    return src
+
+
+@pytest.fixture
+def src(tmp_path) -> Path:
+    return stage_all(tmp_path / "data")
+
+
+@pytest.fixture
+def cache(tmp_path) -> Path:
+    return tmp_path / "cache"
+
+
+def rows_of(spec: MixtureSpec, src: Path, cache: Path) -> list[dict]:
+    return list(build_mixture(spec, src, cache_dir=cache))
+
+
+def _official_defs() -> dict:
+    return json.loads(shared_file("data/medsins_definitions/RewriteDefinitions.json").read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- basics
+
+
+def test_default_mixture_is_every_train_row_once(src, cache):
+    spec = MixtureSpec(seed=0)
+    ds = build_mixture(spec, src, cache_dir=cache)
+    assert isinstance(ds, datasets.IterableDataset)
+    assert list(ds.features) == ["prompt", "completion", "task", "id"]
+    rows = list(ds)
+    counts = Counter(r["task"] for r in rows)
+    assert counts == {"pico_outcome": 40, "pubmedqa_yes_no_maybe": 60, "medqa_zh": 30}
+    assert mixture_counts(spec, src, cache_dir=cache) == dict(counts)
+    # each train instance exactly once, none from the test split
+    ids = [r["id"] for r in rows]
+    assert len(set(ids)) == len(ids) == 130
+    assert not any(i in ids for i in (f"task181-{k}" for k in range(40, 48)))
+    # tasks are interleaved, not concatenated
+    first = [r["task"] for r in rows[:30]]
+    assert len(set(first)) == 3
+    pico = next(r for r in rows if r["id"] == "task181-0")
+    assert pico["prompt"] == PICO_DEF + "\nInput: Outcome results applied to life expectancy tables were used to estimate QALYs ."
+    assert pico["completion"] == "QALYs"
+
+
+def test_filters_select_tasks(src, cache):
+    assert set(mixture_counts(MixtureSpec(languages=["chinese"]), src, cache_dir=cache)) == {"medqa_zh"}
+    assert set(mixture_counts(MixtureSpec(categories=["Information Extraction"]), src, cache_dir=cache)) == {"pico_outcome"}
+    assert set(mixture_counts(MixtureSpec(domains="Academic Papers"), src, cache_dir=cache)) == {
+        "pico_outcome", "pubmedqa_yes_no_maybe"}
+    assert set(mixture_counts(MixtureSpec(exclude_tasks=["task3", "medqa_zh"]), src, cache_dir=cache)) == {
+        "pubmedqa_yes_no_maybe"}
+    assert set(mixture_counts(MixtureSpec(tasks=["task58", "pico_outcome"]), src, cache_dir=cache)) == {
+        "pico_outcome", "medqa_zh"}
+    # test split on request (test-only task123 joins); counts include test rows
+    c = mixture_counts(MixtureSpec(splits=["train", "test"]), src, cache_dir=cache)
+    assert c == {"pico_outcome": 48, "medqa_zh": 30, "pubmedqa_yes_no_maybe": 60, "pubmedqa_pqal_test": 20}
+
+
+def test_errors_name_the_problem(src, cache):
+    with pytest.raises(UnknownTaskError, match="pico_outcom"):
+        mixture_counts(MixtureSpec(tasks=["pico_outcom"]), src, cache_dir=cache)
+    with pytest.raises(MedsinsError, match=r"selects no task .*categories=\['Translation'\]"):
+        mixture_counts(MixtureSpec(categories=["Translation"], languages=["Chinese"]), src, cache_dir=cache)
+    with pytest.raises(MedsinsError, match=r"no task with data .*categories=\['Named Entity Recognition'\]"):
+        mixture_counts(MixtureSpec(categories=["Named Entity Recognition"]), src, cache_dir=cache)
+    with pytest.raises(CredentialedDataError, match=r"mimic4ed_hospitalization \(access credentialed\) are excluded by access"):
+        mixture_counts(MixtureSpec(tasks=["task117"]), src, cache_dir=cache)
+    with pytest.raises(MedsinsError, match="no task file for: pico_participant"):
+        mixture_counts(MixtureSpec(tasks=["pico_participant"]), src, cache_dir=cache)
+    with pytest.raises(MedsinsError, match=r"no train split for pubmedqa_pqal_test"):
+        mixture_counts(MixtureSpec(tasks=["task123"]), src, cache_dir=cache)
+    with pytest.raises(MedsinsError, match=r"unknown mixture spec key\(s\) \['temprature'\]"):
+        MixtureSpec.from_dict({"tasks": ["task3"], "temprature": 2})
+    for bad in ({"temperature": 0}, {"few_shot_ratio": 1.5}, {"format": "chatml"}, {"splits": ["dev"]},
+                {"max_per_task": 0}, {"max_shots": 0}):
+        with pytest.raises(MedsinsError, match=next(iter(bad))):
+            MixtureSpec.from_dict(bad)
+    assert MixtureSpec.from_dict({"tasks": "task3,task58", "seed": 4}).tasks == ["task3", "task58"]
+
+
+def test_yields_no_rows_is_an_error(tmp_path, cache):
+    src = tmp_path / "src"
+    write_task_file(src / "task124_pubmedqa_yes_no_maybe.json", "task124", [])
+    with pytest.raises(MedsinsError, match=r"yields no rows.*pubmedqa_yes_no_maybe"):
+        mixture_counts(MixtureSpec(), src, cache_dir=cache)
+
+
+def test_bad_task_file_fails_at_planning_naming_file(src, cache):
+    bad = src / "task124_pubmedqa_yes_no_maybe.json"
+    data = json.loads(bad.read_text())
+    data["Instances"][5]["output"] = "yes"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(TaskFormatError, match=r"task124_pubmedqa_yes_no_maybe\.json, instance 5, field 'output'"):
+        build_mixture(MixtureSpec(), src, cache_dir=cache)
+    counts = mixture_counts(MixtureSpec(skip_invalid=True), src, cache_dir=cache)
+    assert counts["pubmedqa_yes_no_maybe"] == 59
+
+
+# ---------------------------------------------------------------- sizes
+
+
+def test_cap_and_temperature(src, cache):
+    capped = mixture_counts(MixtureSpec(max_per_task=35), src, cache_dir=cache)
+    assert capped == {"pico_outcome": 35, "pubmedqa_yes_no_maybe": 35, "medqa_zh": 30}
+    # T -> large: equal shares of the same total (130)
+    flat = mixture_counts(MixtureSpec(temperature=1000.0), src, cache_dir=cache)
+    assert sum(flat.values()) == 130 and max(flat.values()) - min(flat.values()) <= 1
+    # T=2: shares proportional to sqrt(n)
+    t2 = mixture_counts(MixtureSpec(temperature=2.0, num_rows=1000), src, cache_dir=cache)
+    w = {"pico_outcome": 40 ** 0.5, "pubmedqa_yes_no_maybe": 60 ** 0.5, "medqa_zh": 30 ** 0.5}
+    for k, v in t2.items():
+        assert abs(v - 1000 * w[k] / sum(w.values())) < 1
+    assert sum(t2.values()) == 1000
+    rows = rows_of(MixtureSpec(temperature=2.0, num_rows=1000), src, cache)
+    assert Counter(r["task"] for r in rows) == t2
+    # up-sampled: every row of a task appears floor or ceil(quota / n) times
+    per_id = Counter(r["id"] for r in rows if r["task"] == "medqa_zh")
+    assert set(per_id.values()) <= {t2["medqa_zh"] // 30, t2["medqa_zh"] // 30 + 1} and len(per_id) == 30
+    limited = mixture_counts(MixtureSpec(temperature=2.0, num_rows=1000, max_epochs_per_task=2), src, cache_dir=cache)
+    assert limited == {"pico_outcome": 80, "pubmedqa_yes_no_maybe": 120, "medqa_zh": 60}
+
+
+def test_down_sampling_is_a_seeded_uniform_subset(src, cache):
+    a = {r["id"] for r in rows_of(MixtureSpec(tasks=["task124"], max_per_task=10, seed=1), src, cache)}
+    b = {r["id"] for r in rows_of(MixtureSpec(tasks=["task124"], max_per_task=10, seed=2), src, cache)}
+    assert len(a) == len(b) == 10 and a != b
+    train_ids = [i["id"] for i in pubmedqa_instances()[0][:60]]
+    assert a <= set(train_ids) and not a <= set(train_ids[:20])  # not just the head of the file
+
+
+# ---------------------------------------------------------------- dedup
+
+
+def test_dedup_identical_definition_input_output(tmp_path, cache):
+    src = tmp_path / "src"
+    train = pubmedqa_instances()[0][:20]
+    dups = [dict(t, id=f"copy-{t['id']}") for t in train[:5]]
+    changed = [dict(train[6], id="other-answer", output=["maybe" if train[6]["output"] != ["maybe"] else "no"])]
+    write_task_file(src / "task124_pubmedqa_yes_no_maybe.json", "task124", train + dups + changed)
+    # 26 rows: 5 copies dropped; the same instances under another task with the same definition
+    # are duplicates too (first occurrence in registry order wins), under another definition not
+    write_task_file(src / "task12_pubmedqa_answer_verification.json", "task124", train[:3])
+    write_task_file(src / "task11_pubmedqa_qgen_with_answer.json", "task11", train[:3])
+    spec = MixtureSpec(tasks=["task124", "task12", "task11"])
+    counts = mixture_counts(spec, src, cache_dir=cache)
+    assert counts == {"pubmedqa_qgen_with_answer": 3, "pubmedqa_answer_verification": 3, "pubmedqa_yes_no_maybe": 18}
+    rows = rows_of(spec, src, cache)
+    ids = {r["id"] for r in rows if r["task"] == "pubmedqa_yes_no_maybe"}
+    assert "other-answer" in ids and not any(i.startswith("copy-") for i in ids)
+    # registry order: task11 < task12 < task124, so task12's copies win over task124's
+    assert not {t["id"] for t in train[:3]} & ids
+    undup = mixture_counts(MixtureSpec(tasks=["task124", "task12", "task11"], dedup=False), src, cache_dir=cache)
+    assert undup == {"pubmedqa_qgen_with_answer": 3, "pubmedqa_answer_verification": 3, "pubmedqa_yes_no_maybe": 26}
+
+
+# ---------------------------------------------------------------- prompts inside mixtures
+
+
+def test_rewritten_definitions_from_task_files(src, cache):
+    official = _official_defs()["task3"]
+    rows = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=1.0), src, cache)
+    used = [r["prompt"].rsplit("\nInput: ", 1)[0] for r in rows]
+    assert all(u in official["auto_rewrite_def"] for u in used)
+    assert len(set(used)) > 20  # sampled among the ~165 rewrites
+    half = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=0.5, seed=3), src, cache)
+    n_orig = sum(r["prompt"].startswith(PICO_DEF + "\nInput: ") for r in half)
+    assert 8 <= n_orig <= 32
+    assert all(r["prompt"].startswith(PICO_DEF) for r in rows_of(MixtureSpec(tasks=["task3"]), src, cache))
+
+
+def test_rewritten_definitions_from_definitions_file(tmp_path, cache):
+    src = stage_pico(tmp_path / "nodefs", definitions=False)
+    head = json.loads((src / "train" / "task3_pico_outcome.json").read_text())
+    assert "Rewritten_Definitions" not in head
+    rows = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=1.0), src, cache)
+    assert all(r["prompt"].startswith(PICO_DEF) for r in rows)  # nothing to sample from
+    defs = shared_file("data/medsins_definitions/RewriteDefinitions.json")
+    rows = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=1.0, definitions_file=str(defs)), src, cache)
+    rewrites = set(_official_defs()["task3"]["auto_rewrite_def"])
+    assert all(r["prompt"].rsplit("\nInput: ", 1)[0] in rewrites for r in rows)
+    with pytest.raises(MedsinsError, match="cannot read definitions file"):
+        mixture_counts(MixtureSpec(tasks=["task3"], definitions_file=str(tmp_path / "nope.json")), src, cache_dir=cache)
+
+
+def test_few_shot_rows_use_train_cases_never_self(src, cache):
+    spec = MixtureSpec(tasks=["task3"], splits=["train", "test"], few_shot_ratio=0.5, max_shots=3, seed=5)
+    rows = rows_of(spec, src, cache)
+    train_inputs = {i["input"] for i in json.loads((src / "train" / "task3_pico_outcome.json").read_text())["Instances"]}
+    few = [r for r in rows if r["prompt"].startswith("Case1: ")]
+    assert 12 <= len(few) <= 36
+    for r in few:
+        head, own = r["prompt"].split("\n" + PICO_DEF + "\n" + FEW_SHOT_SENTENCE + "\nInput: ")
+        cases = [c.split(": Input: ", 1)[1].rsplit(", Output: ", 1)[0] for c in head.split("\n")]
+        assert 1 <= len(cases) <= 3
+        assert own not in cases and all(c in train_inputs for c in cases)
+    zero = [r for r in rows if not r["prompt"].startswith("Case1: ")]
+    assert all(r["prompt"].startswith(PICO_DEF + "\nInput: ") for r in zero)
+    long = rows_of(MixtureSpec(tasks=["task3"], few_shot_ratio=1.0, max_prompt_chars=len(PICO_DEF) + 300), src, cache)
+    assert all(len(r["prompt"]) <= len(PICO_DEF) + 300 or "Case1" not in r["prompt"] for r in long)
+
+
+def test_messages_format(src, cache):
+    ds = build_mixture(MixtureSpec(tasks=["task58"], format="messages"), src, cache_dir=cache)
+    assert list(ds.features) == ["messages", "task", "id"]
+    rows = list(ds)
+    assert len(rows) == 30
+    m = rows[0]["messages"]
+    assert [x["role"] for x in m] == ["user", "assistant"]
+    assert m[0]["content"].startswith(_official_defs()["task58"]["original_def"] + "\nInput: ")
+    assert m[1]["content"][:3] in ("A. ", "B. ", "C. ", "D. ")
+
+
+# ---------------------------------------------------------------- determinism
+
+
+_SCRIPT = r"""
+import json, sys
+from medsins_datasets.mixture import MixtureSpec, build_mixture
+from medsins_datasets.prompts import iter_bench_prompts
+src, cache, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+spec = MixtureSpec(seed=seed, temperature=2.0, num_rows=300, max_per_task=50, few_shot_ratio=0.5,
+                   rewrite_prob=0.5, splits=["train"])
+out = sys.stdout
+for row in build_mixture(spec, src, cache_dir=cache):
+    out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+for row in iter_bench_prompts("pico_outcome", src, seed=seed):
+    out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+"""
+
+
+def _run(src: Path, cache: Path, seed: int, hashseed: str) -> bytes:
+    env = dict(os.environ, PYTHONHASHSEED=hashseed)
+    res = subprocess.run([sys.executable, "-c", _SCRIPT, str(src), str(cache), str(seed)],
+                         capture_output=True, env=env, cwd=REPO_ROOT, timeout=300)
+    assert res.returncode == 0, res.stderr.decode()
+    return res.stdout
+
+
+def test_same_seed_byte_identical_across_processes(src, tmp_path):
+    a = _run(src, tmp_path / "c1", 11, "1")
+    b = _run(src, tmp_path / "c2", 11, "2")  # another hash salt, another (cold) cache
+    c = _run(src, tmp_path / "c1", 11, "3")  # warm cache
+    assert a == b == c
+    lines = a.decode().splitlines()
+    assert len(lines) == 300 + 8
+    assert any("Case1: " in ln for ln in lines[:300])
+    d = _run(src, tmp_path / "c1", 12, "1")
+    assert d != a
+    assert a.decode().splitlines()[300:] != d.decode().splitlines()[300:]  # bench shots differ too
+
+
+def test_cache_reused_and_invalidated(src, cache):
+    spec = MixtureSpec(tasks=["task124"])
+    plan = plan_mixture(spec, src, cache_dir=cache)
+    arrow = Path(plan.tasks[0].files[0].arrow)
+    mtime = arrow.stat().st_mtime_ns
+    plan_mixture(spec, src, cache_dir=cache)
+    assert arrow.stat().st_mtime_ns == mtime
+    f = src / "task124_pubmedqa_yes_no_maybe.json"
+    data = json.loads(f.read_text())
+    data["Instances"] = data["Instances"][:7]
+    f.write_text(json.dumps(data))
+    assert mixture_counts(spec, src, cache_dir=cache) == {"pubmedqa_yes_no_maybe": 7}

@@ -1,0 +1,63 @@
+"""`medsins mix` writes a hub-native folder that `load_dataset` reads; config files and errors."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import datasets
+
+from test_mixture import stage_all
+from medsins_datasets.cli import main
+from medsins_datasets.mixture import MixtureSpec, build_mixture
+
+
+def test_mix_writes_loadable_folder_identical_to_stream(tmp_path, capsys):
+    src = stage_all(tmp_path / "data")
+    cache = tmp_path / "cache"
+    out = tmp_path / "mix"
+    cfg = tmp_path / "mix.yaml"
+    cfg.write_text("temperature: 2.0\nnum_rows: 200\nfew_shot_ratio: 0.4\nrewrite_prob: 0.3\nseed: 9\n")
+    rc = main(["mix", "--source", str(src), "--out", str(out), "--config", str(cfg), "--seed", "5",
+               "--exclude-tasks", "task58", "--cache-dir", str(cache)])
+    assert rc == 0
+    assert "200 rows ->" in capsys.readouterr().out
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
+    assert ds.column_names == ["prompt", "completion", "task", "id"] and len(ds) == 200
+    # CLI options override the config file; the folder holds exactly the streamed mixture
+    spec = MixtureSpec(temperature=2.0, num_rows=200, few_shot_ratio=0.4, rewrite_prob=0.3, seed=5,
+                       exclude_tasks=["task58"])
+    assert ds.to_list() == list(build_mixture(spec, src, cache_dir=cache))
+    manifest = json.loads((out / ".medsins_mix.json").read_text())
+    assert manifest["counts"] == dict(Counter(ds["task"])) and manifest["credentialed"] is False
+    assert manifest["spec"]["seed"] == 5 and manifest["spec"]["temperature"] == 2.0
+    card = (out / "README.md").read_text()
+    assert "config_name: default" in card and "| `pico_outcome` | task3 |" in card
+    # an existing folder is kept unless --overwrite
+    assert main(["mix", "--source", str(src), "--out", str(out), "--cache-dir", str(cache)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert len(datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))) == 200
+    assert main(["mix", "--source", str(src), "--out", str(out), "--cache-dir", str(cache), "--overwrite",
+                 "--format", "messages", "--tasks", "task3"]) == 0
+    capsys.readouterr()
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
+    assert ds.column_names == ["messages", "task", "id"] and len(ds) == 40
+
+
+def test_mix_counts_only_and_errors(tmp_path, capsys):
+    src = stage_all(tmp_path / "data")
+    cache = tmp_path / "cache"
+    assert main(["mix", "--source", str(src), "--counts-only", "--max-per-task", "35", "--cache-dir", str(cache)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"pico_outcome": 35, "pubmedqa_yes_no_maybe": 35, "medqa_zh": 30}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("temprature: 2\n")
+    assert main(["mix", "--source", str(src), "--counts-only", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown mixture spec key(s) ['temprature']" in err and str(bad) in err
+    assert main(["mix", "--source", str(src)]) == 2
+    assert "--out is required" in capsys.readouterr().err
+    assert main(["mix", "--source", str(src), "--counts-only", "--tasks", "task117"]) == 2
+    assert "credentialed" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+    assert main(["mix", "--source", str(src), "--out", str(tmp_path / "never"), "--categories", "Translation"]) == 2
+    assert "selects no task" in capsys.readouterr().err and not (tmp_path / "never").exists()
