@@ -14,8 +14,10 @@ Corpora of that folder and their converters: BC5CDR-chem / BC5CDR-disease -> ``b
 (task126, task127, task28), NCBI-disease -> ``ncbi_disease`` (task27), BC2GM -> ``bc2gm``
 (task31), linnaeus -> ``linnaeus`` (task33). AnatEM is not converted: no official task uses
 it (task35/36 are AnEM cell and organism-substance extraction, fine-grained types that the
-single ``Anatomy`` tag of AnatEM-IOB does not give). Species-800 (task128) and BC4CHEMD
-(task125) are not in the staged data and have no converter yet.
+single ``Anatomy`` tag of AnatEM-IOB does not give). BC4CHEMD-IOB -> ``bc4chemd`` (task125).
+Species-800 (task128) -> ``species800``: that corpus is not in MTL-Bioinformatics-2016; it is read
+from the BioBERT NER copy (folder ``s800/``, same ``word<TAB>tag`` layout and file names), whose
+tags are untyped (``B`` / ``I`` / ``O``) - accepted here as well.
 """
 
 from __future__ import annotations
@@ -104,8 +106,9 @@ def iter_sentences(path: Path) -> Iterator[Sentence]:
                     raise SourceError(f"{where(path, n, 'word<TAB>tag')}: expected two tab-separated columns "
                                       f"(got {len(parts)})")
                 tag = parts[1].strip()
-                if tag != "O" and not (tag[:2] in ("B-", "I-") and len(tag) > 2):
-                    raise SourceError(f"{where(path, n, 'tag')}: {tag!r} is not an IOB tag (O, B-<type>, I-<type>)")
+                if tag != "O" and tag not in ("B", "I") and not (tag[:2] in ("B-", "I-") and len(tag) > 2):
+                    raise SourceError(f"{where(path, n, 'tag')}: {tag!r} is not an IOB tag (O, B-<type>, I-<type>, "
+                                      "or untyped B / I)")
                 tokens.append(parts[0])
                 tags.append(tag)
             if tokens:
@@ -121,12 +124,12 @@ def _sentence(sid: str, tokens: list[str], tags: list[str]) -> Sentence:
     mentions: list[str] = []
     first = last = -1
     for k, tag in enumerate(tags):
-        if tag.startswith("B-") or (tag.startswith("I-") and first < 0):
+        if tag.startswith("B") or (tag.startswith("I") and first < 0):
             # an I- tag that opens a mention (IOB1 style) starts one, as conlleval does
             if first >= 0:
                 mentions.append(text[spans[first][0]:spans[last][1]])
             first = last = k
-        elif tag.startswith("I-"):
+        elif tag.startswith("I"):
             last = k
         else:
             if first >= 0:

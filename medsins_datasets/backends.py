@@ -17,7 +17,8 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from pathlib import Path
+from typing import Any, Iterator, Protocol, Sequence
 
 from .errors import MedsinsError
 
@@ -52,11 +53,13 @@ class HFBackend:
     name = "hf"
 
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 8, device: str | None = None,
-                 dtype: str | None = None, use_chat_template: bool | None = None, tokenizer=None, model_obj=None):
+                 dtype: str | None = None, use_chat_template: bool | None = None, tokenizer=None, model_obj=None,
+                 continuous: bool = True):
         import torch
 
         self.model_name = model
         self.batch_size = max(1, int(batch_size))
+        self.continuous = continuous
         if model_obj is None or tokenizer is None:
             tokenizer, model_obj = load_hf_model(model, dtype=dtype)
         self.tokenizer = tokenizer
@@ -95,6 +98,30 @@ class HFBackend:
         return out
 
 
+    def generate_iter(self, prompts: Sequence[str], budgets: Sequence[int]) -> Iterator[tuple[int, str]]:
+        """``(index, completion)`` for every prompt, each as soon as it is done; ``budgets[i]`` is
+        prompt i's max new tokens. Continuous batching (:mod:`medsins_datasets.continuous`, a pool
+        of ``batch_size`` sequences refilled as they end) when the model allows plain greedy
+        decoding; otherwise padded batches of prompts sharing a budget."""
+        from . import continuous
+
+        if not (self.continuous and continuous.supports(self.model)):
+            by_budget: dict[int, list[int]] = {}
+            for i, b in enumerate(budgets):
+                by_budget.setdefault(b, []).append(i)
+            for b, idx in sorted(by_budget.items()):
+                for start in range(0, len(idx), self.batch_size):
+                    part = idx[start:start + self.batch_size]
+                    yield from zip(part, self.generate([prompts[i] for i in part], b))
+            return
+        ids = [self.tokenizer(self.format(p), add_special_tokens=not self.use_chat_template)["input_ids"]
+               for p in prompts]
+        for i, toks in continuous.greedy_stream(self.model, ids, budgets, pool_size=self.batch_size,
+                                                stop_ids=continuous.eos_ids(self.model, self.tokenizer),
+                                                device=self.device):
+            yield i, self.tokenizer.decode(toks, skip_special_tokens=True).strip()
+
+
 def load_hf_model(model: str, *, dtype: str | None = None):
     """Tokenizer and causal LM for ``model``: a folder, a Hub id, a ``.gguf`` file or ``pkg:<module>``."""
     from .hub_models import load_gguf_model, load_tokenizer, resolve_model_ref
@@ -130,12 +157,19 @@ class VLLMBackend:
             import vllm
         except ImportError as e:
             raise MedsinsError("the vllm backend needs vLLM: pip install vllm (on a CUDA machine)") from e
+        from .hub_models import resolve_model_ref
+
         self._vllm = vllm
         self.model_name = model
         kwargs = dict(llm_kwargs)
         if dtype:
             kwargs["dtype"] = dtype
-        self.llm = vllm.LLM(model=model, tensor_parallel_size=tensor_parallel_size, **kwargs)
+        ref = resolve_model_ref(model, check_hub=False)  # vLLM fetches Hub models itself
+        if ref.kind == "tiny":
+            raise MedsinsError("the tiny random model has no trained weights to benchmark; give a real model")
+        # a GGUF model (a .gguf file or pkg:<module>) is handed to vLLM as the file itself
+        target = str(Path(ref.path) / ref.gguf_file) if ref.kind == "gguf" else (ref.path or model)
+        self.llm = vllm.LLM(model=target, tensor_parallel_size=tensor_parallel_size, **kwargs)
         self.tokenizer = self.llm.get_tokenizer()
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:

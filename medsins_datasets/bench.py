@@ -24,7 +24,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from . import __version__
 from .errors import CredentialedDataError, MedsinsError, UnknownTaskError
@@ -87,9 +87,40 @@ class BenchSettings:
         return {k: d[k] for k in IDENTITY_KEYS}
 
 
-def budget_for(task: Task, max_new_tokens: int | None = None) -> int:
-    b = TASK_BUDGETS.get(task.task_id, CATEGORY_BUDGETS.get(task.bench_category or "", 64))
+def budget_for(task: Task, max_new_tokens: int | None = None, overrides: dict[str, int] | None = None) -> int:
+    """Max new tokens for ``task``: ``overrides`` (keys: task config name or id, or category name;
+    a task key wins over its category) over the defaults above, capped at ``max_new_tokens``."""
+    over = {k.lower(): v for k, v in (overrides or {}).items()}
+    b = next((over[k] for k in (task.config_name.lower(), task.task_id.lower()) if k in over), None)
+    if b is None:
+        b = over.get((task.bench_category or "").lower())
+    if b is None:
+        b = TASK_BUDGETS.get(task.task_id, CATEGORY_BUDGETS.get(task.bench_category or "", 64))
     return min(b, max_new_tokens) if max_new_tokens else b
+
+
+def parse_budget_overrides(specs: Iterable[str]) -> dict[str, int]:
+    """``["Rationale=512", "task57=8"]`` -> ``{"Rationale": 512, "task57": 8}``, checking every
+    key names a benchmark task or category and every value is a positive integer."""
+    known_cats = {c.lower() for c in BENCH_CATEGORIES}
+    out: dict[str, int] = {}
+    for spec in specs:
+        key, sep, val = spec.rpartition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise MedsinsError(f"--budget {spec!r}: expected TASK=N or CATEGORY=N, e.g. Rationale=512")
+        try:
+            n = int(val)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise MedsinsError(f"--budget {spec!r}: the budget must be a positive integer")
+        if key.lower() not in known_cats:
+            t = get_task(key)  # UnknownTaskError names the key
+            if not t.bench_category:
+                raise UnknownTaskError(f"--budget {spec!r}: {t.config_name} ({t.task_id}) is not a MedS-Bench task")
+        out[key] = n
+    return out
 
 
 def select_bench_tasks(tasks: Iterable[str] | None = None, categories: Iterable[str] | None = None) -> list[Task]:
@@ -258,34 +289,63 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
         backend = backend_factory()
         bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc="MedS-Bench", unit="ex",
                    disable=not progress)
-        by_task: dict[str, list[dict]] = {}
-        for ex in todo:
-            by_task.setdefault(ex["task"], []).append(ex)
-        for name, exs in by_task.items():
-            task = get_task(name)
-            budget = settings.budgets[task.task_id]
-            for start in range(0, len(exs), batch_size):
-                chunk = exs[start:start + batch_size]
-                preds = backend.generate([ex["prompt"] for ex in chunk], budget)
-                if len(preds) != len(chunk):
-                    raise MedsinsError(f"backend {backend.name} returned {len(preds)} completions for "
-                                       f"{len(chunk)} prompts of task {name}")
-                records = []
-                for ex, pred in zip(chunk, preds):
-                    if not isinstance(pred, str):
-                        raise MedsinsError(f"backend {backend.name} returned a {type(pred).__name__} for instance "
-                                           f"{ex['id']} of task {name}; expected a string")
-                    records.append({"task": name, "task_id": task.task_id, "id": str(ex["id"]), "prediction": pred,
-                                    "reference": ex["reference"], "num_shots": ex["num_shots"]})
-                log.append(records)
-                for r in records:
-                    done[(name, r["id"])] = r
-                bar.update(len(records))
+        for chunk in _completed(backend, todo, settings.budgets, batch_size):
+            records = []
+            for ex, pred in chunk:
+                if not isinstance(pred, str):
+                    raise MedsinsError(f"backend {backend.name} returned a {type(pred).__name__} for instance "
+                                       f"{ex['id']} of task {ex['task']}; expected a string")
+                records.append({"task": ex["task"], "task_id": ex["task_id"], "id": str(ex["id"]),
+                                "prediction": pred, "reference": ex["reference"], "num_shots": ex["num_shots"]})
+            log.append(records)
+            for r in records:
+                done[(r["task"], r["id"])] = r
+            bar.update(len(records))
         bar.close()
     results = score_run(settings, [done[(ex["task"], str(ex["id"]))] for ex in planned], src_desc=src.describe(),
                         missing=missing)
     _write_json_atomic(out / RESULTS, results)
     return results
+
+
+def _completed(backend, todo: list[dict], budgets: dict[str, int], batch_size: int) -> Iterator[list[tuple[dict, Any]]]:
+    """(instance, completion) pairs, in groups to append to the log together.
+
+    A backend with ``generate_iter`` (the ``hf`` backend's continuous batching) yields each
+    completion when it is done, and each is logged at once; it gets the longest budgets first
+    (they decide when the run ends) and the longest prompts first within a budget. Other
+    backends get the batches of :func:`plan_batches`, and a batch is logged when it is done.
+    """
+    if hasattr(backend, "generate_iter"):
+        order = sorted(todo, key=lambda ex: (-budgets[ex["task_id"]], -len(ex["prompt"])))
+        seen = 0
+        for i, pred in backend.generate_iter([ex["prompt"] for ex in order],
+                                             [budgets[ex["task_id"]] for ex in order]):
+            seen += 1
+            yield [(order[i], pred)]
+        if seen != len(order):
+            raise MedsinsError(f"backend {backend.name} returned {seen} completions for {len(order)} prompts")
+        return
+    for chunk, budget in plan_batches(todo, budgets, batch_size):
+        preds = backend.generate([ex["prompt"] for ex in chunk], budget)
+        if len(preds) != len(chunk):
+            raise MedsinsError(f"backend {backend.name} returned {len(preds)} completions for "
+                               f"{len(chunk)} prompts (tasks {', '.join(sorted({ex['task'] for ex in chunk}))})")
+        yield list(zip(chunk, preds))
+
+
+def plan_batches(todo: list[dict], budgets: dict[str, int], batch_size: int) -> list[tuple[list[dict], int]]:
+    """Generation batches: prompts of every task that share an output budget go together (so
+    small tasks still fill a batch), longest prompts first within a budget (a batch then pads
+    little), shortest budgets first. Returns ``(prompts, max_new_tokens)`` pairs."""
+    by_budget: dict[int, list[dict]] = {}
+    for ex in todo:
+        by_budget.setdefault(budgets[ex["task_id"]], []).append(ex)
+    batches = []
+    for budget in sorted(by_budget):
+        exs = sorted(by_budget[budget], key=lambda ex: -len(ex["prompt"]))  # stable: file order among equals
+        batches.extend((exs[i:i + batch_size], budget) for i in range(0, len(exs), batch_size))
+    return batches
 
 
 def score_run(settings: BenchSettings, records: list[dict], *, src_desc: str, missing: list[str]) -> dict:

@@ -26,11 +26,16 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--shots", type=int, help="few-shot cases per prompt (default: 3, MCQA 0, as in the paper)")
     p.add_argument("--seed", type=int, default=0, help="seed of the few-shot case choice (default 0)")
     p.add_argument("--max-new-tokens", type=int, help="cap every category's output budget at N tokens")
+    p.add_argument("--budget", action="append", default=[], metavar="KEY=N",
+                   help="output budget (max new tokens) for a task (name or id) or a benchmark category, e.g. "
+                   "--budget Rationale=512 --budget task57=8; repeatable (defaults: bench.CATEGORY_BUDGETS)")
     p.add_argument("--max-prompt-chars", type=int, help="drop few-shot cases from prompts longer than this")
-    p.add_argument("--batch-size", type=int, default=8, help="prompts per generation call (default 8)")
+    p.add_argument("--batch-size", type=int, default=8, help="hf: sequences decoded together (default 8); other backends: prompts per call")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals (0: none)")
     p.add_argument("--dtype", help="hf/vllm: torch dtype, e.g. bfloat16")
     p.add_argument("--device", help="hf: torch device (default cuda when available)")
+    p.add_argument("--no-continuous", action="store_true",
+                   help="hf: padded batches of prompts sharing a budget instead of continuous batching")
     p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
     p.add_argument("--base-url", help="openai: endpoint base URL (default $OPENAI_BASE_URL or api.openai.com/v1)")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: environment variable holding the key")
@@ -46,7 +51,8 @@ def _backend_factory(args: argparse.Namespace, model: str):
     from .backends import RetryPolicy, make_backend
 
     if args.backend == "hf":
-        opts = {"batch_size": args.batch_size, "device": args.device, "dtype": args.dtype}
+        opts = {"batch_size": args.batch_size, "device": args.device, "dtype": args.dtype,
+                "continuous": not args.no_continuous}
     elif args.backend == "vllm":
         opts = {"tensor_parallel_size": args.tensor_parallel_size, "dtype": args.dtype}
     else:
@@ -57,7 +63,7 @@ def _backend_factory(args: argparse.Namespace, model: str):
 
 def run(args: argparse.Namespace) -> int:
     from .backends import DEFAULT_MODEL
-    from .bench import BenchSettings, budget_for, run_bench, select_bench_tasks
+    from .bench import BenchSettings, budget_for, parse_budget_overrides, run_bench, select_bench_tasks
     from .errors import MedsinsError
     from .scoring import format_tables
 
@@ -69,10 +75,11 @@ def run(args: argparse.Namespace) -> int:
             raise MedsinsError(f"--{name.replace('_', '-')} must be at least 1, got {v}")
     model = args.model or DEFAULT_MODEL
     tasks = select_bench_tasks(args.tasks, args.categories)
+    overrides = parse_budget_overrides(args.budget)
     settings = BenchSettings(model=model, backend=args.backend, source=args.source,
                              tasks=[t.config_name for t in tasks], shots=args.shots, seed=args.seed, limit=args.limit,
                              max_prompt_chars=args.max_prompt_chars, bootstrap=args.bootstrap,
-                             budgets={t.task_id: budget_for(t, args.max_new_tokens) for t in tasks})
+                             budgets={t.task_id: budget_for(t, args.max_new_tokens, overrides) for t in tasks})
     if settings.demo:
         print("medsins bench: using the bundled DEMO set (invented examples, not MedS-Bench data); "
               "results are marked demo. Use --source hub or a folder for real runs.")

@@ -63,14 +63,16 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 def test_bench_tiny_model_on_real_tasks_and_leaderboard(pico_src, tiny_model_dir, tmp_path, capsys):
     out = tmp_path / "run"
     args = ["bench", "--model", str(tiny_model_dir), "--source", str(pico_src), "--tasks", "pico_outcome",
-            "--limit", "5", "--max-new-tokens", "5", "--bootstrap", "50", "--output", str(out)]
+            "--limit", "5", "--max-new-tokens", "5", "--budget", "pico_outcome=4", "--bootstrap", "50",
+            "--output", str(out)]
     assert cli.main(args) == 0
     preds = _lines(out / "predictions.jsonl")
-    assert [p["id"] for p in preds] == _test_ids(pico_src)[:5]
+    assert sorted(p["id"] for p in preds) == sorted(_test_ids(pico_src)[:5])  # --limit 5: the first five
     assert all(isinstance(p["prediction"], str) and p["task"] == "pico_outcome" for p in preds)
     assert all(p["num_shots"] == 3 for p in preds)
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert res["demo"] is False and res["model"] == str(tiny_model_dir)
+    assert res["run_settings"]["budgets"] == {"task3": 4} and res["run_settings"]["shots"] is None
     task = res["tasks"]["pico_outcome"]
     assert task["n"] == 5 and "accuracy" in task and len(task["ci"]["accuracy"]) == 2
     assert res["categories"]["Information Extraction"]["tasks"] == ["pico_outcome"]
@@ -180,7 +182,8 @@ def test_crash_keeps_finished_batches_and_bad_predictions_are_named(pico_src, tm
     with pytest.raises(RuntimeError, match="crashed"):
         run_bench(_settings(pico_src), out, lambda: _FlakyBackend(fail_after=2), batch_size=2, progress=False)
     kept = _lines(out / "predictions.jsonl")
-    assert [r["id"] for r in kept] == _test_ids(pico_src)[:4]
+    ids = [r["id"] for r in kept]
+    assert len(ids) == 4 and len(set(ids)) == 4 and set(ids) <= set(_test_ids(pico_src))  # two batches of 2
     out2 = tmp_path / "bad"
     with pytest.raises(MedsinsError, match=r"returned a int for instance .* of task pico_outcome"):
         run_bench(_settings(pico_src), out2, lambda: _FlakyBackend(fail_after=1, bad_value=3), batch_size=2,
@@ -189,6 +192,95 @@ def test_crash_keeps_finished_batches_and_bad_predictions_are_named(pico_src, tm
     # resuming the crashed run with a working backend completes it
     res = run_bench(_settings(pico_src), out, lambda: _FlakyBackend(fail_after=99), batch_size=2, progress=False)
     assert res["tasks"]["pico_outcome"]["n"] == N_TEST and len(_lines(out / "predictions.jsonl")) == N_TEST
+
+
+def test_continuous_batching_equals_one_at_a_time_generation(tiny_model_dir):
+    from medsins_datasets import continuous
+    from medsins_datasets.backends import HFBackend
+
+    be = HFBackend(str(tiny_model_dir), batch_size=3, device="cpu")
+    prompts = ["Input: outcome", "Input: the trial measured outcome phrases of the trial were measured",
+               "Input: phrases", "Input: were measured outcome", "Input: the", "Input: trial trial trial outcome"]
+    budgets = [9, 1, 6, 12, 3, 7]
+    assert continuous.supports(be.model)
+    streamed = list(be.generate_iter(prompts, budgets))
+    assert sorted(i for i, _ in streamed) == list(range(len(prompts)))  # each prompt exactly once
+    assert streamed[0][0] == 1  # a one-token budget is done at its prefill, before the others
+    alone = [be.generate([p], b)[0] for p, b in zip(prompts, budgets)]
+    assert dict(streamed) == dict(enumerate(alone))
+    # a generation config with a logits processor: plain argmax would differ, so padded generate() is used
+    be.model.generation_config.repetition_penalty = 1.3
+    try:
+        assert not continuous.supports(be.model)
+        penalised = dict(be.generate_iter(prompts, budgets))
+        assert penalised == {i: be.generate([p], b)[0] for i, (p, b) in enumerate(zip(prompts, budgets))}
+    finally:
+        be.model.generation_config.repetition_penalty = 1.0
+
+
+class _StreamingBackend:
+    """Yields completions one by one (like the hf backend's continuous batching), then crashes."""
+
+    name = "stream"
+    model_name = "stream"
+
+    def __init__(self, crash_after: int | None = None):
+        self.crash_after = crash_after
+
+    def generate_iter(self, prompts, budgets):
+        for i in reversed(range(len(prompts))):
+            if self.crash_after is not None and len(prompts) - 1 - i == self.crash_after:
+                raise RuntimeError("backend crashed")
+            yield i, "outcome"
+
+
+def test_streamed_completions_are_logged_one_by_one(pico_src, tmp_path):
+    out = tmp_path / "stream"
+    with pytest.raises(RuntimeError, match="crashed"):
+        run_bench(_settings(pico_src), out, lambda: _StreamingBackend(crash_after=5), progress=False)
+    assert len(_lines(out / "predictions.jsonl")) == 5  # every completion was logged as it came
+    res = run_bench(_settings(pico_src), out, lambda: _StreamingBackend(), progress=False)
+    recs = _lines(out / "predictions.jsonl")
+    assert len(recs) == N_TEST and len({r["id"] for r in recs}) == N_TEST and res["tasks"]["pico_outcome"]["n"] == N_TEST
+
+
+def test_batches_group_tasks_by_budget_longest_prompts_first():
+    from medsins_datasets.bench import plan_batches
+
+    def ex(task_id, n, length):
+        return {"task": f"t{task_id}", "task_id": task_id, "id": str(n), "prompt": "x" * length}
+
+    todo = [ex("task1", 1, 5), ex("task2", 1, 50), ex("task1", 2, 30), ex("task3", 1, 10), ex("task2", 2, 20)]
+    budgets = {"task1": 64, "task2": 64, "task3": 8}
+    got = [([(e["task_id"], e["id"]) for e in chunk], b) for chunk, b in plan_batches(todo, budgets, 2)]
+    assert got == [([("task3", "1")], 8),
+                   ([("task2", "1"), ("task1", "2")], 64),  # two tasks share a batch, longest first
+                   ([("task2", "2"), ("task1", "1")], 64)]
+
+
+def test_budget_overrides_by_task_and_category():
+    from medsins_datasets.bench import CATEGORY_BUDGETS, budget_for, parse_budget_overrides
+    from medsins_datasets.errors import UnknownTaskError
+    from medsins_datasets.registry import all_tasks, get_task
+
+    over = parse_budget_overrides(["Rationale=512", "multiple-choice question answering=4", "task57=8"])
+    assert budget_for(get_task("medqa_en"), None, over) == 8  # task57: the task key wins over its category
+    other_mcqa = next(t for t in all_tasks() if t.bench_category == "Multiple-choice Question Answering"
+                      and t.task_id != "task57")
+    assert budget_for(other_mcqa, None, over) == 4
+    rationale = next(t for t in all_tasks() if t.bench_category == "Rationale")
+    assert budget_for(rationale, None, over) == 512 and budget_for(rationale, 100, over) == 100  # capped
+    ner = next(t for t in all_tasks() if t.bench_category == "Named Entity Recognition")
+    assert budget_for(ner, None, over) == CATEGORY_BUDGETS["Named Entity Recognition"]
+    for bad, match in (("Rationale", "expected TASK=N"), ("Rationale=0", "positive integer"),
+                       ("Rationale=many", "positive integer")):
+        with pytest.raises(MedsinsError, match=match):
+            parse_budget_overrides([bad])
+    with pytest.raises(UnknownTaskError, match="no_such_task"):
+        parse_budget_overrides(["no_such_task=3"])
+    not_bench = next(t for t in all_tasks() if not t.bench_category)
+    with pytest.raises(UnknownTaskError, match="not a MedS-Bench task"):
+        parse_budget_overrides([f"{not_bench.config_name}=3"])
 
 
 def test_changed_settings_are_refused(pico_src, tmp_path):

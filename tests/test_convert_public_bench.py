@@ -385,7 +385,7 @@ def test_disease_ontology_real(tmp_path):
     links = {(r["label"], r["subClassOf"]) for r in rows if r["subClassOf"] and r["subClassOf"] != r["label"]}
     out = tmp_path / "do"
     run_converter("disease_ontology", path.parent, out)
-    assert written_splits(out) == {"train": {"task47"}}  # task45/46 need synonyms/definitions (not in the TSV)
+    assert written_splits(out) == {"train": {"task47"}}  # task45/46 need doid.obo (synonyms, definitions)
     insts = instances(out, "train", "task47")
     by_label: dict[str, int] = {}
     for inst in insts:
@@ -400,7 +400,7 @@ def test_disease_ontology_real(tmp_path):
             assert label == "unrelated" and (w1, w2) not in links and (w2, w1) not in links
     assert by_label["parent"] + by_label["child"] == len(links)
     assert by_label["unrelated"] == len(links) // 3 and "synonym" not in by_label
-    assert get_converter("disease_ontology").task_ids == ("task47",)
+    assert set(get_converter("disease_ontology").task_ids) == {"task45", "task46", "task47"}
 
 
 def test_disease_ontology_bad_id_is_named(tmp_path):
@@ -428,9 +428,10 @@ def test_readme_sources_table_is_current(capsys):
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| Source |")]
     assert len(rows) == len(sources()) == 58
     assert any(r.startswith("| PubMedQA |") and "`pubmedqa`" in r and "task123" in r for r in rows)
-    assert any(r.startswith("| BC4-Chem |") and "| no |" in r for r in rows)
+    assert any(r.startswith("| BC4-Chem |") and "`bc4chemd`" in r for r in rows)
+    assert any(r.startswith("| SEER |") and "| no |" in r for r in rows)
     do_row = next(r for r in rows if r.startswith("| DO |"))
-    assert do_row.endswith("| task47 |")  # produced: only what HumanDO.tsv supports
+    assert do_row.endswith("| task45, task46, task47 |")
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert "## Source datasets" in readme and START_MARKER in readme and END_MARKER in readme
     assert readme_section(readme) == table, "README.md is stale: paste `medsins sources --markdown` between the markers"

@@ -1,0 +1,110 @@
+"""EBM Summariser corpus (Mollá and Santiago-Martinez 2011) -> task99 (question answering) and
+task100 (justification; MedS-Bench Fact Verification).
+
+Raw file, as the corpus distributes it (sourceforge.net/projects/ebmsumcorpus):
+``ClinicalInquiries.xml`` - a root element holding one ``<record id=...>`` per Clinical
+Inquiry of the Journal of Family Practice, each with a ``<question>`` and an ``<answer>`` made
+of ``<snip id=...>`` elements (one evidence-based answer part: ``<sniptext>``, its strength of
+recommendation ``<sor>``, and one or more ``<long id=...>`` justifications, each with a
+``<longtext>`` and the ``<ref>`` elements of the cited abstracts). The element names are those
+the official MedS-Ins preparation script reads (``record``, ``question``, ``answer/snip``,
+``sniptext``, ``long``, ``longtext``); the ``id`` attributes are used when present (record
+position / element position otherwise).
+
+Tasks, built as the official preparation script builds them:
+
+* task99: input the question; output the record's snip texts joined by a space.
+* task100: input a snip text (the statement); output one of its justification texts - one
+  instance per ``<long>``.
+
+Text is taken with all nested markup (``itertext``), entities decoded and whitespace
+collapsed. Records without a question or without any snip are skipped (counted in the log); a
+snip without text is an error naming the record.
+
+Split: the corpus has no official split, so a documented deterministic one is used: a record
+(question) is a test instance for both tasks when the SHA-256 hash of ``ebms:<record id>``
+falls in the lowest 10% (``_rawfiles.heldout``), otherwise a training instance; the paper
+samples 140 task100 test instances.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.errors import SourceError
+
+from ._rawfiles import Outputs, heldout, where
+from ._xml import parse_xml
+
+logger = logging.getLogger(__name__)
+
+HOMEPAGE = "https://sourceforge.net/projects/ebmsumcorpus/"
+FILE = "ClinicalInquiries.xml"
+TEST_FRACTION = 0.10
+DEFINITIONS = {
+    "task99": "Answer the clinical question below in detail, summarizing what the evidence shows.",
+    "task100": "Given a statement answering a clinical question, write the evidence that justifies it.",
+}
+
+
+def text_of(el: ET.Element | None) -> str:
+    if el is None:
+        return ""
+    return " ".join(html.unescape("".join(el.itertext())).split())
+
+
+def convert(data_dir: Path, writer: TaskWriter) -> None:
+    path = data_dir / FILE
+    root = parse_xml(path)
+    records = root.findall("record") if root.tag != "record" else [root]
+    if not records:
+        raise SourceError(f"{where(path)}: no <record> elements")
+    out = Outputs(writer, DEFINITIONS)
+    skipped = 0
+    seen: set[str] = set()
+    for k, rec in enumerate(records, 1):
+        rid = (rec.get("id") or "").strip() or f"record{k}"
+        if rid in seen:
+            raise SourceError(f"{where(path, None, 'record id')}: duplicate id {rid!r} (record {k})")
+        seen.add(rid)
+        question = text_of(rec.find("question"))
+        answer = rec.find("answer")
+        snips = answer.findall("snip") if answer is not None else []
+        if not question or not snips:
+            skipped += 1
+            continue
+        split = "test" if heldout(f"ebms:{rid}", TEST_FRACTION) else "train"
+        statements = []
+        for j, snip in enumerate(snips, 1):
+            sid = (snip.get("id") or "").strip() or str(j)
+            statement = text_of(snip.find("sniptext"))
+            if not statement:
+                raise SourceError(f"{where(path, None, 'sniptext')}: missing or empty in snip {sid} of record {rid}")
+            statements.append(statement)
+            for m, long in enumerate(snip.findall("long"), 1):
+                lid = (long.get("id") or "").strip() or f"{sid}_{m}"
+                justification = text_of(long.find("longtext"))
+                if justification:
+                    out.add("task100", split, statement, justification, id=f"{rid}-{lid}")
+        out.add("task99", split, question, " ".join(statements), id=rid)
+    if skipped:
+        logger.info("EBMS: %d record(s) without a question or an answer skipped", skipped)
+    if out.total == 0:
+        raise SourceError(f"{where(path)}: no record with a question and an answer")
+
+
+CONVERTER = Converter(
+    name="ebms",
+    source="EBM Summariser Corpus",
+    homepage=HOMEPAGE,
+    license="unknown (see the corpus page; texts from the Journal of Family Practice Clinical Inquiries)",
+    access="public",
+    raw_files=(RawFile(FILE, f"the corpus XML ({HOMEPAGE})"),),
+    task_ids=("task99", "task100"),
+    convert=convert,
+    notes="No official split: deterministic 10% hash split by record for test.",
+)

@@ -1,0 +1,110 @@
+"""RCT summarization (Wallace et al. 2021, "Generating (Factual?) Narrative Summaries of RCTs")
+-> task110 (MedS-Bench Text Summarization, "RCT-Text").
+
+Raw files, as github.com/bwallace/RCT-summarization-data describes them (README and
+notebook): for each of ``train``, ``dev`` and ``test`` two CSV files written by pandas (a
+leading unnamed index column):
+
+* ``<split>-inputs.csv``: ``ReviewID``, ``PMID``, ``Title``, ``Abstract`` - one row per
+  randomized controlled trial included in a Cochrane review (several rows per review; an
+  abstract may be empty);
+* ``<split>-targets.csv``: ``ReviewID``, ``Target`` - the "Authors' conclusions" of the
+  review's abstract.
+
+The same layout is used by the Cochrane subset of the MSLR 2022 shared-task release
+(``mslr_data.tar.gz``, folder ``cochrane``), built from this data set; that release withholds
+the test targets, so its test split is simply not written. Confirmed: the file names, the
+columns and the split names (README + notebook); not confirmed: whether every distributed
+copy carries the dev files (they are optional here).
+
+Input (the paper: "we provide the LLM with the titles and abstracts of studies, and task the
+model to output the primary conclusions"): the review's studies in file order, each as
+``Study N`` / ``Title: ...`` / ``Abstract: ...`` (the abstract line is left out when empty),
+separated by blank lines. Output: the target. Splits: the official ones (train -> train, dev
+-> validation, test -> test); reviews without a target are skipped. Instance id:
+``<ReviewID>``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.errors import SourceError
+
+from ._rawfiles import Outputs, first_match, iter_csv, where
+
+TASK = "task110"
+HOMEPAGE = "https://github.com/bwallace/RCT-summarization-data"
+SPLITS = {"train": "train", "validation": "dev", "test": "test"}
+DEFINITIONS = {TASK: ("Below are the titles and abstracts of several randomized controlled trials on the same "
+                      "question. Summarize the main conclusions that this body of evidence supports.")}
+
+
+def _targets(path: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line, row in iter_csv(path, ("ReviewID", "Target")):
+        rid, text = row["ReviewID"].strip(), row["Target"].strip()
+        if not rid:
+            raise SourceError(f"{where(path, line, 'ReviewID')}: empty")
+        if rid in found:
+            raise SourceError(f"{where(path, line, 'ReviewID')}: review {rid!r} has a second target")
+        if text:
+            found[rid] = "\n".join(" ".join(part.split()) for part in text.splitlines() if part.strip())
+    return found
+
+
+def study_text(k: int, title: str, abstract: str) -> str:
+    lines = [f"Study {k}", f"Title: {title}"]
+    if abstract:
+        lines.append(f"Abstract: {abstract}")
+    return "\n".join(lines)
+
+
+def convert(data_dir: Path, writer: TaskWriter) -> None:
+    out = Outputs(writer, DEFINITIONS)
+    for split, prefix in SPLITS.items():
+        inputs = first_match(data_dir, (f"{prefix}-inputs.csv",))
+        targets = first_match(data_dir, (f"{prefix}-targets.csv",))
+        if inputs is None or targets is None:
+            if split == "train":
+                raise SourceError(f"RCT: train-inputs.csv and train-targets.csv are needed in {data_dir} (see {HOMEPAGE})")
+            continue
+        target = _targets(targets)
+        required = ("ReviewID", "Title", "Abstract")
+        rows_per_review = Counter(row["ReviewID"].strip() for _, row in iter_csv(inputs, required))
+        pending: dict[str, list[str]] = {}
+        for line, row in iter_csv(inputs, required):
+            rid = row["ReviewID"].strip()
+            if not rid:
+                raise SourceError(f"{where(inputs, line, 'ReviewID')}: empty")
+            title, abstract = " ".join(row["Title"].split()), " ".join(row["Abstract"].split())
+            if not title and not abstract:
+                raise SourceError(f"{where(inputs, line, 'Title')}: the study has neither title nor abstract")
+            studies = pending.setdefault(rid, [])
+            studies.append(study_text(len(studies) + 1, title, abstract))
+            if len(studies) == rows_per_review[rid]:
+                del pending[rid]
+                if rid in target:
+                    out.add(TASK, split, "\n\n".join(studies), target[rid], id=rid)
+    if out.total == 0:
+        raise SourceError(f"RCT: no review with both studies and a target in {data_dir}")
+
+
+CONVERTER = Converter(
+    name="rct",
+    source="RCT",
+    homepage=HOMEPAGE,
+    license="see repository (abstracts from PubMed; conclusions from Cochrane reviews)",
+    access="public",
+    raw_files=(
+        RawFile("train-inputs.csv", "trials of the training reviews (ReviewID, PMID, Title, Abstract)"),
+        RawFile("train-targets.csv", "training review conclusions (ReviewID, Target)"),
+        RawFile("dev-*.csv", "the same two files for dev (-> validation)", required=False),
+        RawFile("test-*.csv", "the same two files for test", required=False),
+    ),
+    task_ids=(TASK,),
+    convert=convert,
+    notes="Official train/dev/test splits; the MSLR Cochrane folder (same layout) also works.",
+)

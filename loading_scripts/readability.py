@@ -1,0 +1,80 @@
+"""PLOS readability corpus (Luo, Xie and Ananiadou, "Readability Controllable Biomedical Document
+Summarization", Findings of EMNLP 2022; the paper's "Readibility" source) -> task113 (lay
+summary of a biomedical research article).
+
+Raw file, as read by the official MedS-Ins preparation script
+(``data_preparing/readability_summarization.py``, source URL www.nactem.ac.uk/readability/):
+``train_plos.jsonl`` (from the corpus's ``plos_corpus/`` folder) - one JSON object a line per
+PLOS article with ``title``, ``article`` (the full text) and ``plain language summary`` (the
+author summary written for lay readers). Only these three fields are used; other fields of the
+file are ignored.
+
+Input: the title, a line break, then the article text with every verbatim occurrence of the
+plain language summary removed (as the official script does: the PLOS full text may contain
+the author summary), runs of spaces collapsed (line breaks kept); output: the plain language
+summary (whitespace collapsed). Records
+without title or summary are an error naming the line; records with an empty article are
+skipped (counted in the log).
+
+Split: the training file only (the official script's), all training instances; task113 is not
+in MedS-Bench. Instance ids are ``train-<line number>``.
+
+Not confirmed: the corpus's download layout beyond the training file name (the names of its
+validation/test files, any further fields such as a DOI); the nactem page could not be read
+from here. The ``Readibility`` row of ``sources.csv`` points to the PLOS/eLife corpora of
+Goldsack et al. (github.com/TGoldsack1/Corpora_for_Lay_Summarisation, fields ``summary`` /
+``sections``), a different release than the one the official script reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.errors import SourceError
+
+from ._rawfiles import first_match, iter_jsonl, text_field, where
+
+logger = logging.getLogger(__name__)
+
+TASK = "task113"
+HOMEPAGE = "https://www.nactem.ac.uk/readability/"
+PATTERNS = ("train_plos.jsonl", "**/train_plos.jsonl")
+SUMMARY = "plain language summary"
+DEFINITIONS = {TASK: "Read the biomedical research article below and write a short summary of it for non-specialist readers."}
+
+
+def convert(data_dir: Path, writer: TaskWriter) -> None:
+    path = first_match(data_dir, PATTERNS)
+    assert path is not None  # checked before convert runs
+    out = writer.open(TASK, "train", definition=DEFINITIONS[TASK])
+    empty = 0
+    for n, rec in iter_jsonl(path):
+        title = " ".join(text_field(rec, "title", path, n).split())
+        raw_summary = text_field(rec, SUMMARY, path, n)
+        article = rec.get("article")
+        if article is not None and not isinstance(article, str):
+            raise SourceError(f"{where(path, n, 'article')}: not a string (a JSON {type(article).__name__})")
+        body = re.sub(r"[ \t]+", " ", (article or "").replace(raw_summary, "")).strip()
+        if not body:
+            empty += 1
+            continue
+        out.add(f"{title}\n{body}", " ".join(raw_summary.split()), id=f"train-{n}")
+    if empty:
+        logger.warning("Readability: %d article(s) without text skipped", empty)
+    if out.count == 0:
+        raise SourceError(f"{where(path)}: no article with text")
+
+
+CONVERTER = Converter(
+    name="readability",
+    source="Readibility",
+    homepage=HOMEPAGE,
+    license="see the corpus page (PLOS articles are CC BY)",
+    access="public",
+    raw_files=(RawFile("**/train_plos.jsonl", f"PLOS readability corpus, training JSON lines ({HOMEPAGE})"),),
+    task_ids=(TASK,),
+    convert=convert,
+)
