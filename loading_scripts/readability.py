@@ -21,9 +21,8 @@ in MedS-Bench. Instance ids are ``train-<line number>``.
 
 Not confirmed: the corpus's download layout beyond the training file name (the names of its
 validation/test files, any further fields such as a DOI); the nactem page could not be read
-from here. The ``Readibility`` row of ``sources.csv`` points to the PLOS/eLife corpora of
-Goldsack et al. (github.com/TGoldsack1/Corpora_for_Lay_Summarisation, fields ``summary`` /
-``sections``), a different release than the one the official script reads.
+from here. The PLOS/eLife corpora of Goldsack et al. (github.com/TGoldsack1/Corpora_for_Lay_Summarisation,
+fields ``summary`` / ``sections``) are a different release and are not read by this converter.
 """
 
 from __future__ import annotations

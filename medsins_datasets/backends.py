@@ -54,12 +54,15 @@ class HFBackend:
 
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 8, device: str | None = None,
                  dtype: str | None = None, use_chat_template: bool | None = None, tokenizer=None, model_obj=None,
-                 continuous: bool = True):
+                 continuous: bool = True, reuse_prefixes: bool = True):
         import torch
 
         self.model_name = model
         self.batch_size = max(1, int(batch_size))
         self.continuous = continuous
+        self.reuse_prefixes = reuse_prefixes
+        #: ``prompt_tokens`` / ``reused_tokens`` of the last continuous-batching run (prefix reuse)
+        self.prefill_stats: dict[str, int] = {}
         if model_obj is None or tokenizer is None:
             tokenizer, model_obj = load_hf_model(model, dtype=dtype)
         self.tokenizer = tokenizer
@@ -118,7 +121,8 @@ class HFBackend:
                for p in prompts]
         for i, toks in continuous.greedy_stream(self.model, ids, budgets, pool_size=self.batch_size,
                                                 stop_ids=continuous.eos_ids(self.model, self.tokenizer),
-                                                device=self.device):
+                                                device=self.device, reuse_prefixes=self.reuse_prefixes,
+                                                stats=self.prefill_stats):
             yield i, self.tokenizer.decode(toks, skip_special_tokens=True).strip()
 
 

@@ -30,7 +30,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="output budget (max new tokens) for a task (name or id) or a benchmark category, e.g. "
                    "--budget Rationale=512 --budget task57=8; repeatable (defaults: bench.CATEGORY_BUDGETS)")
     p.add_argument("--max-prompt-chars", type=int, help="drop few-shot cases from prompts longer than this")
-    p.add_argument("--batch-size", type=int, default=8, help="hf: sequences decoded together (default 8); other backends: prompts per call")
+    p.add_argument("--batch-size", type=int, default=16,
+                   help="hf: sequences decoded together (default 16); other backends: prompts per call")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals (0: none)")
     p.add_argument("--dtype", help="hf/vllm: torch dtype, e.g. bfloat16")
     p.add_argument("--device", help="hf: torch device (default cuda when available)")
