@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from medsins_datasets.convert import TaskWriter
+from medsins_datasets.convert import RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import _read_guard, where
@@ -38,6 +38,12 @@ NO_ENTITY_ANSWER = "There is no related enetity."
 SPLIT_FILES = {"train": ("train.tsv", "devel.tsv"), "test": ("test.tsv",)}
 
 MTL_HOMEPAGE = "https://github.com/cambridgeltl/MTL-Bioinformatics-2016 (folder data/)"
+
+
+def iob_raw_files(folder: str, label: str | None = None, origin: str = MTL_HOMEPAGE) -> tuple[RawFile, ...]:
+    """The ``train.tsv`` / ``devel.tsv`` (optional) / ``test.tsv`` files of one IOB corpus folder."""
+    return tuple(RawFile(f"{folder}/{name}", f"{label or folder} {name} (IOB, from {origin})",
+                         required=name != "devel.tsv") for name in ("train.tsv", "devel.tsv", "test.tsv"))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import re
 import sys
 import traceback
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
@@ -54,9 +55,16 @@ def where(path: Path | str, line: int | None = None, field: str | None = None) -
 
 
 def open_text(path: Path) -> TextIO:
-    """Open a UTF-8 text file, gzip-compressed when its name ends with ``.gz``."""
+    """Open a UTF-8 text file, gzip-compressed when its name ends with ``.gz``, or the one file
+    of a ``.zip`` archive."""
     if path.name.endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as zf:  # the archive's file stays open until the member is closed
+            members = [m for m in zf.namelist() if not m.endswith("/")]
+            if len(members) != 1:
+                raise SourceError(f"{where(path)}: expected one file in the archive, found {len(members)}")
+            return io.TextIOWrapper(zf.open(members[0]), encoding="utf-8", newline="")
     return open(path, encoding="utf-8", newline="")
 
 
@@ -181,7 +189,7 @@ def iter_csv(path: Path, required: Sequence[str], *, delimiter: str = ",",
                 yield line, dict(zip(header, row))
     except SourceError:
         raise
-    except (UnicodeDecodeError, OSError, EOFError) as e:
+    except (UnicodeDecodeError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise _read_guard(path, line + 1, e) from None
 
 
@@ -287,3 +295,49 @@ def content_free_errors(source: str) -> Callable:
         return guarded
 
     return decorate
+
+
+def iter_squad(path: Path) -> Iterator[tuple[str, tuple[int, int, int], dict, str, str]]:
+    """Each question of a SQuAD-layout JSON file (``data`` > ``paragraphs`` > ``qas``):
+    ``(location, (article, paragraph, question) indexes, qa object, question text, context)``.
+    A missing list or an empty question is an error naming the file and the location."""
+    data = load_json(path)
+    articles = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(articles, list):
+        raise SourceError(f"{where(path)}: expected SQuAD layout, an object with a 'data' list")
+    for a, article in enumerate(articles):
+        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            raise SourceError(f"{where(path, None, 'paragraphs')}: data[{a}] has no 'paragraphs' list")
+        for p, para in enumerate(paragraphs):
+            qas = para.get("qas") if isinstance(para, dict) else None
+            if not isinstance(qas, list):
+                raise SourceError(f"{where(path, None, 'qas')}: data[{a}].paragraphs[{p}] has no 'qas' list")
+            context = para.get("context") if isinstance(para.get("context"), str) else ""
+            for q, qa in enumerate(qas):
+                loc = f"data[{a}].paragraphs[{p}].qas[{q}]"
+                question = qa.get("question") if isinstance(qa, dict) else None
+                if not isinstance(question, str) or not question.strip():
+                    raise SourceError(f"{where(path, None, 'question')}: {loc} has no question text")
+                yield loc, (a, p, q), qa, question, context
+
+
+def iter_review_studies(inputs: Path) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """``(ReviewID, [(title, abstract), ...])`` per review of an MSLR-style ``*-inputs.csv``
+    (one row per included study), yielded once the review's last row is read (rows of one review
+    need not be adjacent); titles and abstracts have their whitespace collapsed. An empty
+    ReviewID, or a study with neither title nor abstract, is an error naming the line."""
+    required = ("ReviewID", "Title", "Abstract")
+    rows_per_review = Counter(row["ReviewID"].strip() for _, row in iter_csv(inputs, required))
+    pending: dict[str, list[tuple[str, str]]] = {}
+    for line, row in iter_csv(inputs, required):
+        rid = row["ReviewID"].strip()
+        if not rid:
+            raise SourceError(f"{where(inputs, line, 'ReviewID')}: empty")
+        title, abstract = " ".join(row["Title"].split()), " ".join(row["Abstract"].split())
+        if not title and not abstract:
+            raise SourceError(f"{where(inputs, line, 'Title')}: the study has neither title nor abstract")
+        studies = pending.setdefault(rid, [])
+        studies.append((title, abstract))
+        if len(studies) == rows_per_review[rid]:
+            yield rid, pending.pop(rid)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.convert import Converter, TaskWriter
 
-from ._iob import MTL_HOMEPAGE, write_ner
+from ._iob import iob_raw_files, write_ner
 
 FOLDER = "BC2GM-IOB"
 TASK = "task31"
@@ -35,10 +35,7 @@ CONVERTER = Converter(
     homepage="https://biocreative.bioinformatics.udel.edu/tasks/biocreative-ii/task-1a-gene-mention-tagging/",
     license="CC BY 4.0 as redistributed by MTL-Bioinformatics-2016 (the BioCreative II corpus terms also apply)",
     access="public",
-    raw_files=tuple(
-        RawFile(f"{FOLDER}/{name}", f"{FOLDER} {name} (IOB, from {MTL_HOMEPAGE})", required=name != "devel.tsv")
-        for name in ("train.tsv", "devel.tsv", "test.tsv")
-    ),
+    raw_files=iob_raw_files(FOLDER),
     task_ids=(TASK,),
     convert=convert,
     notes="--data-dir is the folder holding BC2GM-IOB/ (MTL-Bioinformatics-2016 data/).",

@@ -20,7 +20,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import first_match, load_json, where
+from ._rawfiles import first_match, iter_squad, where
 
 logger = logging.getLogger(__name__)
 
@@ -33,35 +33,19 @@ DEFINITIONS = {TASK: "Given a question about COVID-19, answer it with comprehens
 def convert(data_dir: Path, writer: TaskWriter) -> None:
     path = first_match(data_dir, PATTERNS)
     assert path is not None  # checked before convert runs
-    data = load_json(path)
-    articles = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(articles, list):
-        raise SourceError(f"{where(path)}: expected SQuAD format, an object with a 'data' list")
     out = writer.open(TASK, "train", definition=DEFINITIONS[TASK])
     skipped = 0
-    for a, article in enumerate(articles):
-        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
-        if not isinstance(paragraphs, list):
-            raise SourceError(f"{where(path, None, 'paragraphs')}: data[{a}] has no 'paragraphs' list")
-        for p, para in enumerate(paragraphs):
-            qas = para.get("qas") if isinstance(para, dict) else None
-            if not isinstance(qas, list):
-                raise SourceError(f"{where(path, None, 'qas')}: data[{a}].paragraphs[{p}] has no 'qas' list")
-            for q, qa in enumerate(qas):
-                loc = f"data[{a}].paragraphs[{p}].qas[{q}]"
-                question = qa.get("question") if isinstance(qa, dict) else None
-                if not isinstance(question, str) or not question.strip():
-                    raise SourceError(f"{where(path, None, 'question')}: {loc} has no question text")
-                answers = qa.get("answers")
-                if not isinstance(answers, list):
-                    raise SourceError(f"{where(path, None, 'answers')}: {loc} has no 'answers' list")
-                texts = list(dict.fromkeys(" ".join(x["text"].split()) for x in answers
-                                           if isinstance(x, dict) and isinstance(x.get("text"), str) and x["text"].strip()))
-                if qa.get("is_impossible") or not texts:
-                    skipped += 1
-                    continue
-                qid = qa.get("id")
-                out.add(" ".join(question.split()), texts, id=str(qid) if qid is not None else f"q{a}-{p}-{q}")
+    for loc, (a, p, q), qa, question, _context in iter_squad(path):
+        answers = qa.get("answers")
+        if not isinstance(answers, list):
+            raise SourceError(f"{where(path, None, 'answers')}: {loc} has no 'answers' list")
+        texts = list(dict.fromkeys(" ".join(x["text"].split()) for x in answers
+                                   if isinstance(x, dict) and isinstance(x.get("text"), str) and x["text"].strip()))
+        if qa.get("is_impossible") or not texts:
+            skipped += 1
+            continue
+        qid = qa.get("id")
+        out.add(" ".join(question.split()), texts, id=str(qid) if qid is not None else f"q{a}-{p}-{q}")
     if skipped:
         logger.warning("COVID-QA: %d question(s) without an answer skipped", skipped)
 

@@ -41,17 +41,13 @@ with ``--definitions``; otherwise a definition listing the 49 English condition 
 from __future__ import annotations
 
 import ast
-import contextlib
-import csv
-import io
-import zipfile
 from pathlib import Path
 from typing import Iterator
 
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import _raise_csv_field_limit, _read_guard, end_with_period, first_match, load_json, where
+from ._rawfiles import end_with_period, first_match, iter_csv, load_json, where
 
 TASK = "task130"
 HOMEPAGE = "https://github.com/mila-iqia/ddxplus (data: figshare.com/articles/dataset/DDXPlus_Dataset_English_/22687585)"
@@ -73,45 +69,7 @@ def _patients_file(data_dir: Path, prefix: str) -> Path | None:
 
 def iter_patients(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line, row)`` of a patients CSV, read from the zip archive or the extracted file."""
-    _raise_csv_field_limit()
-    try:
-        with contextlib.ExitStack() as stack:
-            yield from _iter_rows(path, stack)
-    except SourceError:
-        raise
-    except (UnicodeDecodeError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise _read_guard(path, None, e) from None
-
-
-def _iter_rows(path: Path, stack: contextlib.ExitStack) -> Iterator[tuple[int, dict[str, str]]]:
-    if path.suffix == ".zip":
-        zf = stack.enter_context(zipfile.ZipFile(path))
-        members = [m for m in zf.namelist() if not m.endswith("/")]
-        if len(members) != 1:
-            raise SourceError(f"{where(path)}: expected one patients CSV in the archive, found {len(members)} file(s)")
-        stream = io.TextIOWrapper(zf.open(members[0]), encoding="utf-8", newline="")
-    else:
-        stream = open(path, encoding="utf-8", newline="")
-    with stream:
-        reader = csv.reader(stream)
-        header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise SourceError(f"{where(path, 1)}: missing column(s) {', '.join(missing)} "
-                              f"(the header has {', '.join(header) or 'no columns'})")
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:
-                raise SourceError(f"{where(path, reader.line_num)}: malformed CSV ({e})") from None
-            line = reader.line_num
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise SourceError(f"{where(path, line)}: the record has {len(row)} field(s), the header {len(header)}")
-            yield line, dict(zip(header, row))
+    return iter_csv(path, COLUMNS)
 
 
 class Decoder:

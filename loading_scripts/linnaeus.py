@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.convert import Converter, TaskWriter
 
-from ._iob import MTL_HOMEPAGE, write_ner
+from ._iob import iob_raw_files, write_ner
 
 FOLDER = "linnaeus-IOB"
 TASK = "task33"
@@ -38,10 +38,7 @@ CONVERTER = Converter(
     homepage="https://linnaeus.sourceforge.net/",
     license="CC BY 3.0 (LINNAEUS); CC BY 4.0 as redistributed by MTL-Bioinformatics-2016",
     access="public",
-    raw_files=tuple(
-        RawFile(f"{FOLDER}/{name}", f"{FOLDER} {name} (IOB, from {MTL_HOMEPAGE})", required=name != "devel.tsv")
-        for name in ("train.tsv", "devel.tsv", "test.tsv")
-    ),
+    raw_files=iob_raw_files(FOLDER),
     task_ids=(TASK,),
     convert=convert,
     notes="--data-dir is the folder holding linnaeus-IOB/ (MTL-Bioinformatics-2016 data/). Outputs are species mentions (the official task33 definition says gene/protein, a SuperNI slip).",

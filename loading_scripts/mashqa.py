@@ -34,7 +34,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import first_match, load_json, where
+from ._rawfiles import first_match, iter_squad, where
 
 logger = logging.getLogger(__name__)
 
@@ -78,33 +78,15 @@ def _answer(qa: dict, context: str, path: Path, loc: str) -> str:
 
 
 def _write(writer: TaskWriter, split: str, path: Path) -> None:
-    data = load_json(path)
-    articles = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(articles, list):
-        raise SourceError(f"{where(path)}: expected SQuAD layout, an object with a 'data' list")
     out = writer.open(TASK, split, definition=DEFINITIONS[TASK])
     skipped = 0
-    for a, article in enumerate(articles):
-        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
-        if not isinstance(paragraphs, list):
-            raise SourceError(f"{where(path, None, 'paragraphs')}: data[{a}] has no 'paragraphs' list")
-        for p, para in enumerate(paragraphs):
-            qas = para.get("qas") if isinstance(para, dict) else None
-            if not isinstance(qas, list):
-                raise SourceError(f"{where(path, None, 'qas')}: data[{a}].paragraphs[{p}] has no 'qas' list")
-            context = para.get("context") if isinstance(para.get("context"), str) else ""
-            for q, qa in enumerate(qas):
-                loc = f"data[{a}].paragraphs[{p}].qas[{q}]"
-                question = qa.get("question") if isinstance(qa, dict) else None
-                if not isinstance(question, str) or not question.strip():
-                    raise SourceError(f"{where(path, None, 'question')}: {loc} has no question text")
-                answer = "" if qa.get("is_impossible") else _answer(qa, context, path, loc)
-                if not answer:
-                    skipped += 1
-                    continue
-                qid = qa.get("id")
-                out.add(" ".join(question.split()), answer,
-                        id=str(qid) if qid not in (None, "") else f"{split}-{a}-{p}-{q}")
+    for loc, (a, p, q), qa, question, context in iter_squad(path):
+        answer = "" if qa.get("is_impossible") else _answer(qa, context, path, loc)
+        if not answer:
+            skipped += 1
+            continue
+        qid = qa.get("id")
+        out.add(" ".join(question.split()), answer, id=str(qid) if qid not in (None, "") else f"{split}-{a}-{p}-{q}")
     if skipped:
         logger.warning("MASH-QA: %s: %d question(s) without an answer skipped", path.name, skipped)
 

@@ -16,13 +16,12 @@ were read, whatever their order in the file. Task109 is not in MedS-Bench.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import Outputs, first_match, iter_csv, where
+from ._rawfiles import Outputs, first_match, iter_csv, iter_review_studies
 
 TASK = "task109"
 HOMEPAGE = "https://github.com/allenai/mslr-shared-task"
@@ -52,22 +51,12 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
         target = _by_review(targets, "Target")
         info = first_match(data_dir, (f"{prefix}-reviews-info.csv",))
         background = _by_review(info, "Background") if info is not None else {}
-        required = ("ReviewID", "Title", "Abstract")
-        rows_per_review = Counter(row["ReviewID"].strip() for _, row in iter_csv(inputs, required))
-        pending: dict[str, list[str]] = {}
-        for line, row in iter_csv(inputs, required):
-            rid = row["ReviewID"].strip()
-            if not rid:
-                raise SourceError(f"{where(inputs, line, 'ReviewID')}: empty")
-            studies = pending.setdefault(rid, [])
-            title, abstract = " ".join(row["Title"].split()), " ".join(row["Abstract"].split())
-            studies.append(f"Study {len(studies) + 1}: {title}\n{abstract}".strip())
-            if len(studies) == rows_per_review[rid]:
-                del pending[rid]
-                if rid not in target:
-                    continue
-                head = [f"Background: {background[rid]}"] if rid in background else []
-                out.add(TASK, split, "\n\n".join(head + studies), target[rid], id=f"review{rid}")
+        for rid, studies in iter_review_studies(inputs):
+            if rid not in target:
+                continue
+            head = [f"Background: {background[rid]}"] if rid in background else []
+            text = [f"Study {n}: {title}\n{abstract}".strip() for n, (title, abstract) in enumerate(studies, 1)]
+            out.add(TASK, split, "\n\n".join(head + text), target[rid], id=f"review{rid}")
     if out.total == 0:
         raise SourceError(f"MS2: no review with both studies and a target in {data_dir}")
 

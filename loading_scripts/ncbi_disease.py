@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.convert import Converter, TaskWriter
 
-from ._iob import MTL_HOMEPAGE, write_ner
+from ._iob import iob_raw_files, write_ner
 
 FOLDER = "NCBI-disease-IOB"
 TASK = "task27"
@@ -35,10 +35,7 @@ CONVERTER = Converter(
     homepage="https://www.ncbi.nlm.nih.gov/CBBresearch/Dogan/DISEASE/",
     license="public domain (US government work); CC BY 4.0 as redistributed by MTL-Bioinformatics-2016",
     access="public",
-    raw_files=tuple(
-        RawFile(f"{FOLDER}/{name}", f"{FOLDER} {name} (IOB, from {MTL_HOMEPAGE})", required=name != "devel.tsv")
-        for name in ("train.tsv", "devel.tsv", "test.tsv")
-    ),
+    raw_files=iob_raw_files(FOLDER),
     task_ids=(TASK,),
     convert=convert,
     notes="--data-dir is the folder holding NCBI-disease-IOB/ (MTL-Bioinformatics-2016 data/).",

@@ -27,13 +27,12 @@ separated by blank lines. Output: the target. Splits: the official ones (train -
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import Outputs, first_match, iter_csv, where
+from ._rawfiles import Outputs, first_match, iter_csv, iter_review_studies, where
 
 TASK = "task110"
 HOMEPAGE = "https://github.com/bwallace/RCT-summarization-data"
@@ -72,22 +71,10 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
                 raise SourceError(f"RCT: train-inputs.csv and train-targets.csv are needed in {data_dir} (see {HOMEPAGE})")
             continue
         target = _targets(targets)
-        required = ("ReviewID", "Title", "Abstract")
-        rows_per_review = Counter(row["ReviewID"].strip() for _, row in iter_csv(inputs, required))
-        pending: dict[str, list[str]] = {}
-        for line, row in iter_csv(inputs, required):
-            rid = row["ReviewID"].strip()
-            if not rid:
-                raise SourceError(f"{where(inputs, line, 'ReviewID')}: empty")
-            title, abstract = " ".join(row["Title"].split()), " ".join(row["Abstract"].split())
-            if not title and not abstract:
-                raise SourceError(f"{where(inputs, line, 'Title')}: the study has neither title nor abstract")
-            studies = pending.setdefault(rid, [])
-            studies.append(study_text(len(studies) + 1, title, abstract))
-            if len(studies) == rows_per_review[rid]:
-                del pending[rid]
-                if rid in target:
-                    out.add(TASK, split, "\n\n".join(studies), target[rid], id=rid)
+        for rid, studies in iter_review_studies(inputs):
+            if rid in target:
+                text = "\n\n".join(study_text(n, title, abstract) for n, (title, abstract) in enumerate(studies, 1))
+                out.add(TASK, split, text, target[rid], id=rid)
     if out.total == 0:
         raise SourceError(f"RCT: no review with both studies and a target in {data_dir}")
 

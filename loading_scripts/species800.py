@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.convert import Converter, TaskWriter
 
-from ._iob import write_ner
+from ._iob import iob_raw_files, write_ner
 
 FOLDER = "s800"
 TASK = "task128"
@@ -45,10 +45,7 @@ CONVERTER = Converter(
     homepage=HOMEPAGE,
     license="unknown (Species-800 corpus terms; see species.jensenlab.org)",
     access="public",
-    raw_files=tuple(
-        RawFile(f"{FOLDER}/{name}", f"Species-800 {name} (IOB, from {BIOBERT})", required=name != "devel.tsv")
-        for name in ("train.tsv", "devel.tsv", "test.tsv")
-    ),
+    raw_files=iob_raw_files(FOLDER, "Species-800", BIOBERT),
     task_ids=(TASK,),
     convert=convert,
     notes="--data-dir is the folder holding s800/ (BioBERT NER data). Training uses train+devel only, never test.tsv.",

@@ -88,6 +88,14 @@ def test_ddxplus_errors_name_file_line_and_field(tmp_path):
     p.write_text(p.read_text().replace(",Unknown fixture,", ",IVRS fixture,"))
     with pytest.raises(SourceError, match=r"file release_test_patients.zip, line 1: missing column\(s\) EVIDENCES"):
         run_converter("ddxplus", raw, tmp_path / "o")
+    with zipfile.ZipFile(raw / "release_test_patients.zip", "w") as zf:
+        zf.writestr("a.csv", "AGE\n")
+        zf.writestr("b.csv", "AGE\n")
+    with pytest.raises(SourceError, match=r"file release_test_patients.zip: expected one file in the archive, found 2"):
+        run_converter("ddxplus", raw, tmp_path / "o")
+    (raw / "release_test_patients.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(SourceError, match=r"file release_test_patients.zip.*(truncated or corrupt|not a zip)"):
+        run_converter("ddxplus", raw, tmp_path / "o")
     assert not (tmp_path / "o").exists()
 
 
