@@ -122,6 +122,22 @@ def load_json(path: Path) -> Any:
         raise _read_guard(path, None, e) from None
 
 
+def json_records(path: Path, data: Any, what: str = "list of records", start: int = 0) -> Iterator[tuple[int, dict]]:
+    """``(number, object)`` for each record of ``data`` (the JSON read from ``path``), which must
+    be a list of objects (checked at once, the records as they are read); ``what`` names the
+    expected list in the error, ``start`` the first number."""
+    if not isinstance(data, list):
+        raise SourceError(f"{where(path)}: expected a JSON {what}")
+
+    def records() -> Iterator[tuple[int, dict]]:
+        for k, obj in enumerate(data, start):
+            if not isinstance(obj, dict):
+                raise SourceError(f"{where(path)}: record {k} is not a JSON object")
+            yield k, obj
+
+    return records()
+
+
 def text_field(obj: dict, key: str, path: Path, line: int | None, *, allow_empty: bool = False) -> str:
     """``obj[key]`` as a stripped string, or an error naming file, line and field."""
     v = obj.get(key)
@@ -320,6 +336,22 @@ def iter_squad(path: Path) -> Iterator[tuple[str, tuple[int, int, int], dict, st
                 if not isinstance(question, str) or not question.strip():
                     raise SourceError(f"{where(path, None, 'question')}: {loc} has no question text")
                 yield loc, (a, p, q), qa, question, context
+
+
+def review_split_files(data_dir: Path, splits: dict[str, str], source: str, homepage: str
+                       ) -> Iterator[tuple[str, str, Path, Path]]:
+    """``(split, file prefix, inputs, targets)`` for each split whose MSLR-style
+    ``<prefix>-inputs.csv`` and ``<prefix>-targets.csv`` are both in ``data_dir``; the training
+    pair is required (an error naming both files and where they are distributed)."""
+    for split, prefix in splits.items():
+        inputs = first_match(data_dir, (f"{prefix}-inputs.csv",))
+        targets = first_match(data_dir, (f"{prefix}-targets.csv",))
+        if inputs is None or targets is None:
+            if split == "train":
+                raise SourceError(f"{source}: train-inputs.csv and train-targets.csv are needed in {data_dir} "
+                                  f"(see {homepage})")
+            continue
+        yield split, prefix, inputs, targets
 
 
 def iter_review_studies(inputs: Path) -> Iterator[tuple[str, list[tuple[str, str]]]]:

@@ -36,7 +36,7 @@ from typing import Iterator
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import Outputs, heldout, iter_csv, iter_jsonl, load_json, where
+from ._rawfiles import Outputs, heldout, iter_csv, iter_jsonl, json_records, load_json, where
 
 HOMEPAGE = "https://huggingface.co/datasets/FremyCompany/BioLORD-Dataset"
 NAME_COLUMNS = ("name", "concept_name", "concept", "term", "label", "sentence1", "anchor")
@@ -99,11 +99,7 @@ def _rows(path: Path) -> Iterator[tuple[str, dict]]:
         data = load_json(path)
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             data = data["data"]
-        if not isinstance(data, list):
-            raise SourceError(f"{where(path)}: expected a JSON list of records")
-        for k, obj in enumerate(data, 1):
-            if not isinstance(obj, dict):
-                raise SourceError(f"{where(path)}: record {k} is not a JSON object")
+        for k, obj in json_records(path, data, start=1):
             yield f"record {k}", obj
 
 

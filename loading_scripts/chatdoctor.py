@@ -21,7 +21,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import load_json, where
+from ._rawfiles import json_records, load_json, where
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +56,10 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
         if path is None:
             continue
         answer_key = FILES[tid][1]
-        data = load_json(path)
-        if not isinstance(data, list):
-            raise SourceError(f"{where(path)}: expected a JSON array of conversation records")
+        records = json_records(path, load_json(path), "array of conversation records")
         out = writer.open(tid, "train", definition=DEFINITIONS[tid])
         skipped = 0
-        for i, rec in enumerate(data):
-            if not isinstance(rec, dict):
-                raise SourceError(f"{where(path)}: record {i} is not a JSON object")
+        for i, rec in records:
             q, a = rec.get("input"), rec.get(answer_key)
             if not isinstance(q, str) or not isinstance(a, str) or not q.strip() or not a.strip():
                 skipped += 1

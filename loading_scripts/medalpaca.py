@@ -21,7 +21,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import iter_jsonl, load_json, where
+from ._rawfiles import iter_jsonl, json_records, load_json, where
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +51,7 @@ def _records(path: Path):
         for line, obj in iter_jsonl(path):
             yield f"line {line}", obj
         return
-    data = load_json(path)
-    if not isinstance(data, list):
-        raise SourceError(f"{where(path)}: expected a JSON array of records")
-    for i, obj in enumerate(data):
-        if not isinstance(obj, dict):
-            raise SourceError(f"{where(path)}: record {i} is not a JSON object")
+    for i, obj in json_records(path, load_json(path), "array of records"):
         yield f"record {i}", obj
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import Outputs, first_match, iter_csv, iter_review_studies
+from ._rawfiles import Outputs, first_match, iter_csv, iter_review_studies, review_split_files
 
 TASK = "task109"
 HOMEPAGE = "https://github.com/allenai/mslr-shared-task"
@@ -41,13 +41,7 @@ def _by_review(path: Path, column: str) -> dict[str, str]:
 
 def convert(data_dir: Path, writer: TaskWriter) -> None:
     out = Outputs(writer, DEFINITIONS)
-    for split, prefix in SPLITS.items():
-        inputs = first_match(data_dir, (f"{prefix}-inputs.csv",))
-        targets = first_match(data_dir, (f"{prefix}-targets.csv",))
-        if inputs is None or targets is None:
-            if split == "train":
-                raise SourceError(f"MS2: train-inputs.csv and train-targets.csv are needed in {data_dir} (see {HOMEPAGE})")
-            continue
+    for split, prefix, inputs, targets in review_split_files(data_dir, SPLITS, "MS2", HOMEPAGE):
         target = _by_review(targets, "Target")
         info = first_match(data_dir, (f"{prefix}-reviews-info.csv",))
         background = _by_review(info, "Background") if info is not None else {}

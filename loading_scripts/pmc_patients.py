@@ -52,7 +52,7 @@ from typing import Any, Iterator
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import Outputs, first_match, heldout, iter_csv, load_json, where
+from ._rawfiles import Outputs, first_match, heldout, iter_csv, json_records, load_json, where
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +128,7 @@ def _records(path: Path) -> Iterator[tuple[str, dict]]:
         for line, row in iter_csv(path, ("patient_uid", "PMID", "title", "patient", "age", "gender", "similar_patients")):
             yield f"line {line}", row
         return
-    data = load_json(path)
-    if not isinstance(data, list):
-        raise SourceError(f"{where(path)}: expected a JSON list of patient objects")
-    for k, obj in enumerate(data):
-        if not isinstance(obj, dict):
-            raise SourceError(f"{where(path)}: record {k} is not a JSON object")
+    for k, obj in json_records(path, load_json(path), "list of patient objects"):
         yield f"record {k}", obj
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._rawfiles import Outputs, first_match, iter_csv, iter_review_studies, where
+from ._rawfiles import Outputs, iter_csv, iter_review_studies, review_split_files, where
 
 TASK = "task110"
 HOMEPAGE = "https://github.com/bwallace/RCT-summarization-data"
@@ -63,13 +63,7 @@ def study_text(k: int, title: str, abstract: str) -> str:
 
 def convert(data_dir: Path, writer: TaskWriter) -> None:
     out = Outputs(writer, DEFINITIONS)
-    for split, prefix in SPLITS.items():
-        inputs = first_match(data_dir, (f"{prefix}-inputs.csv",))
-        targets = first_match(data_dir, (f"{prefix}-targets.csv",))
-        if inputs is None or targets is None:
-            if split == "train":
-                raise SourceError(f"RCT: train-inputs.csv and train-targets.csv are needed in {data_dir} (see {HOMEPAGE})")
-            continue
+    for split, _prefix, inputs, targets in review_split_files(data_dir, SPLITS, "RCT", HOMEPAGE):
         target = _targets(targets)
         for rid, studies in iter_review_studies(inputs):
             if rid in target:

