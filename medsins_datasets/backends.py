@@ -2,7 +2,10 @@
 
 Every backend turns a list of prompts into a list of completions, greedily, with at most
 ``max_new_tokens`` new tokens each, and returns exactly one string per prompt (a backend that
-cannot answer raises; :mod:`medsins_datasets.bench` never records a made-up answer).
+cannot answer raises; :mod:`medsins_datasets.bench` never records a made-up answer). A prompt
+is a string (one user turn: the paper layout) or a :class:`~medsins_datasets.prompts.ChatPrompt`
+(the official system + user messages, with the official plain-text form for models without
+a chat template).
 Heavy libraries are imported lazily so that ``medsins --help`` stays fast.
 """
 
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol, Sequence
 
 from .errors import MedsinsError
+from .prompts import ChatPrompt
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,43 @@ def budget_batches(budgets: Sequence[int], batch_size: int,
     return out
 
 
+def chat_messages(prompt: "str | ChatPrompt") -> list[dict[str, str]]:
+    """The chat messages of a prompt (a string is one user turn)."""
+    if isinstance(prompt, ChatPrompt):
+        return prompt.as_messages()
+    return [{"role": "user", "content": prompt}]
+
+
+def prompt_text(tokenizer: Any, prompt: "str | ChatPrompt", use_chat_template: bool) -> str:
+    """The text a transformers model is fed for ``prompt``: the chat template applied to its
+    messages (with the assistant header), or, without a template, the prompt itself (a
+    :class:`ChatPrompt`'s official plain form). A template that refuses a system turn gets
+    the system text and the user text in one user turn (as the official code does for
+    Mistral), with a warning."""
+    if not use_chat_template:
+        return prompt.text if isinstance(prompt, ChatPrompt) else prompt
+    msgs = chat_messages(prompt)
+    try:
+        return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+    except Exception as e:  # noqa: BLE001 - jinja raises TemplateError for unsupported roles
+        if len(msgs) < 2 or msgs[0]["role"] != "system":
+            raise
+        logger.warning("the chat template refuses a system turn (%s): system and user text go in one user turn", e)
+        merged = [{"role": "user", "content": msgs[0]["content"] + "\n" + msgs[1]["content"]}]
+        return tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
+
+
+def prompt_token_ids(tokenizer: Any, prompt: "str | ChatPrompt", use_chat_template: bool,
+                     max_prompt_tokens: int | None = None) -> list[int]:
+    """The token ids the ``hf`` backend feeds for ``prompt``. Special tokens (BOS) are added
+    by the tokenizer only without a chat template (the template writes its own). With
+    ``max_prompt_tokens``, only the first N ids are kept, as the official evaluation's
+    ``tokenizer(..., max_length=2048, truncation=True)`` does."""
+    ids = tokenizer(prompt_text(tokenizer, prompt, use_chat_template),
+                    add_special_tokens=not use_chat_template)["input_ids"]
+    return list(ids[:max_prompt_tokens]) if max_prompt_tokens else list(ids)
+
+
 class GenerationError(MedsinsError):
     """A backend failed to produce completions (after its retries)."""
 
@@ -52,7 +93,7 @@ class Backend(Protocol):
     name: str
     model_name: str
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]: ...
+    def generate(self, prompts: Sequence["str | ChatPrompt"], max_new_tokens: int) -> list[str]: ...
 
 
 # --------------------------------------------------------------------------- transformers
@@ -69,13 +110,17 @@ class HFBackend:
 
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 8, device: str | None = None,
                  dtype: str | None = None, use_chat_template: bool | None = None, tokenizer=None, model_obj=None,
-                 continuous: bool = True, reuse_prefixes: bool = True):
+                 continuous: bool = True, reuse_prefixes: bool = True, max_prompt_tokens: int | None = None):
         import torch
 
         self.model_name = model
         self.batch_size = max(1, int(batch_size))
         self.continuous = continuous
         self.reuse_prefixes = reuse_prefixes
+        #: prompts longer than this many tokens keep only their first tokens (official: 2048)
+        self.max_prompt_tokens = max_prompt_tokens
+        #: how many prompts were cut to ``max_prompt_tokens`` so far
+        self.truncated = 0
         #: ``prompt_tokens`` / ``reused_tokens`` of the last continuous-batching run (prefix reuse)
         self.prefill_stats: dict[str, int] = {}
         if model_obj is None or tokenizer is None:
@@ -91,30 +136,35 @@ class HFBackend:
         has_template = bool(getattr(self.tokenizer, "chat_template", None))
         self.use_chat_template = has_template if use_chat_template is None else use_chat_template
 
-    def format(self, prompt: str) -> str:
-        if not self.use_chat_template:
-            return prompt
-        return self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                                  add_generation_prompt=True)
+    def format(self, prompt: "str | ChatPrompt") -> str:
+        return prompt_text(self.tokenizer, prompt, self.use_chat_template)
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+    def encode(self, prompt: "str | ChatPrompt") -> list[int]:
+        ids = prompt_token_ids(self.tokenizer, prompt, self.use_chat_template)
+        if self.max_prompt_tokens and len(ids) > self.max_prompt_tokens:
+            self.truncated += 1
+            ids = ids[:self.max_prompt_tokens]
+        return ids
+
+    def generate(self, prompts: Sequence["str | ChatPrompt"], max_new_tokens: int) -> list[str]:
         import torch
 
-        texts = [self.format(p) for p in prompts]
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths share a batch
-        out: list[str] = [""] * len(texts)
+        ids = [self.encode(p) for p in prompts]
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))  # similar lengths share a batch
+        out: list[str] = [""] * len(ids)
+        pad = self.tokenizer.pad_token_id
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
-            enc = self.tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True,
-                                 add_special_tokens=not self.use_chat_template).to(self.device)
+            width = max(len(ids[i]) for i in idx)
+            input_ids = torch.tensor([[pad] * (width - len(ids[i])) + ids[i] for i in idx], device=self.device)
+            mask = torch.tensor([[0] * (width - len(ids[i])) + [1] * len(ids[i]) for i in idx], device=self.device)
             with torch.no_grad():
-                gen = self.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                          pad_token_id=self.tokenizer.pad_token_id)
-            new = gen[:, enc["input_ids"].shape[1]:]
+                gen = self.model.generate(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_new_tokens,
+                                          do_sample=False, pad_token_id=pad)
+            new = gen[:, width:]
             for i, seq in zip(idx, new):
                 out[i] = self.tokenizer.decode(seq, skip_special_tokens=True).strip()
         return out
-
 
     def generate_iter(self, prompts: Sequence[str], budgets: Sequence[int]) -> Iterator[tuple[int, str]]:
         """``(index, completion)`` for every prompt, each as soon as it is done; ``budgets[i]`` is
@@ -127,8 +177,7 @@ class HFBackend:
             for part, b in budget_batches(budgets, self.batch_size):
                 yield from zip(part, self.generate([prompts[i] for i in part], b))
             return
-        ids = [self.tokenizer(self.format(p), add_special_tokens=not self.use_chat_template)["input_ids"]
-               for p in prompts]
+        ids = [self.encode(p) for p in prompts]
         for i, toks in continuous.greedy_stream(self.model, ids, budgets, pool_size=self.batch_size,
                                                 stop_ids=continuous.eos_ids(self.model, self.tokenizer),
                                                 device=self.device, reuse_prefixes=self.reuse_prefixes,
@@ -166,7 +215,8 @@ class VLLMBackend:
 
     name = "vllm"
 
-    def __init__(self, model: str, *, tensor_parallel_size: int = 1, dtype: str | None = None, **llm_kwargs: Any):
+    def __init__(self, model: str, *, tensor_parallel_size: int = 1, dtype: str | None = None,
+                 max_prompt_tokens: int | None = None, **llm_kwargs: Any):
         try:
             import vllm
         except ImportError as e:
@@ -175,6 +225,7 @@ class VLLMBackend:
 
         self._vllm = vllm
         self.model_name = model
+        self.max_prompt_tokens = max_prompt_tokens
         kwargs = dict(llm_kwargs)
         if dtype:
             kwargs["dtype"] = dtype
@@ -186,14 +237,12 @@ class VLLMBackend:
         self.llm = vllm.LLM(model=target, tensor_parallel_size=tensor_parallel_size, **kwargs)
         self.tokenizer = self.llm.get_tokenizer()
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+    def generate(self, prompts: Sequence["str | ChatPrompt"], max_new_tokens: int) -> list[str]:
         params = self._vllm.SamplingParams(temperature=0.0, max_tokens=max_new_tokens)
-        if getattr(self.tokenizer, "chat_template", None):
-            texts = [self.tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
-                                                        add_generation_prompt=True) for p in prompts]
-        else:
-            texts = list(prompts)
-        results = self.llm.generate(texts, params, use_tqdm=False)
+        chat = bool(getattr(self.tokenizer, "chat_template", None))
+        inputs = [{"prompt_token_ids": prompt_token_ids(self.tokenizer, p, chat, self.max_prompt_tokens)}
+                  for p in prompts]
+        results = self.llm.generate(inputs, params, use_tqdm=False)
         return [r.outputs[0].text.strip() for r in results]
 
 
@@ -228,8 +277,8 @@ class OpenAIBackend:
         self.retry = retry or RetryPolicy()
         self.extra_body = extra_body or {}
 
-    def _request(self, prompt: str, max_new_tokens: int) -> str:
-        body = {"model": self.model_name, "messages": [{"role": "user", "content": prompt}],
+    def _request(self, prompt: "str | ChatPrompt", max_new_tokens: int) -> str:
+        body = {"model": self.model_name, "messages": chat_messages(prompt),
                 "temperature": 0, "max_tokens": max_new_tokens, **self.extra_body}
         data = json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
@@ -262,7 +311,7 @@ class OpenAIBackend:
                 time.sleep(wait)
         raise GenerationError(f"{url} failed after {self.retry.retries + 1} attempts (last: {last})")
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+    def generate(self, prompts: Sequence["str | ChatPrompt"], max_new_tokens: int) -> list[str]:
         with ThreadPoolExecutor(max_workers=self.concurrency) as ex:
             return list(ex.map(lambda p: self._request(p, max_new_tokens), prompts))
 

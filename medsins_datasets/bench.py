@@ -11,9 +11,14 @@ A run directory holds
 * ``results.json``: the meds_bench scores (per task, category and paper table, with sample
   counts and bootstrap intervals), the settings and the library version, written atomically.
 
-With no source, the run uses the bundled demo set (``medsins_datasets/data/demo``: invented
-examples covering every benchmark category). Its results are marked ``"demo": true`` and the
-leaderboard keeps them apart from real results.
+With no source, the run uses the bundled MedS-Bench slice (``medsins_datasets/data/bench_slice``:
+a few REAL test instances per public benchmark task, converted by medsins' own converters from
+redistributable sources and laid out as the official ``Henrychur/MedS-Bench`` repo; see its
+README). Its results are marked ``"slice": true``: they are real scores, but on too few
+instances to stand next to the paper's, and the leaderboard keeps them apart.
+
+Prompts and decoding follow a named protocol (:class:`~medsins_datasets.prompts.Protocol`;
+``official`` by default), recorded in ``run.json`` and ``results.json``.
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ from .registry import BENCH_CATEGORIES, Task, get_task, select_tasks
 
 logger = logging.getLogger(__name__)
 
-DEMO_SOURCE = "demo"
+SLICE_SOURCE = "slice"
 PREDICTIONS = "predictions.jsonl"
 RESULTS = "results.json"
 RUN_FILE = "run.json"
 
-#: Output budget (max new tokens) per benchmark category: short answers for choice and label
-#: tasks, room for a few sentences where the answer is free text.
+#: Output budget (max new tokens) per benchmark category under the ``paper`` protocol: short
+#: answers for choice and label tasks, room for a few sentences where the answer is free text.
+#: (The official protocol gives every task 200 new tokens.)
 CATEGORY_BUDGETS: dict[str, int] = {
     "Multiple-choice Question Answering": 16,
     "Text Summarization": 128,
@@ -57,43 +63,54 @@ CATEGORY_BUDGETS: dict[str, int] = {
 TASK_BUDGETS: dict[str, int] = {"task42": 64, "task100": 128}
 
 #: Settings that define a run: resuming with any of them changed is refused.
-IDENTITY_KEYS = ("model", "backend", "source", "shots", "seed", "max_prompt_chars", "budgets")
+IDENTITY_KEYS = ("model", "backend", "source", "revision", "protocol", "shots", "seed", "max_prompt_chars",
+                 "max_prompt_tokens", "budgets")
 
 
-def demo_dir() -> Path:
-    """The bundled demo set (upstream layout: ``train/`` and ``test/`` task files)."""
-    return Path(str(resources.files("medsins_datasets") / "data" / "demo"))
+def slice_dir() -> Path:
+    """The bundled MedS-Bench slice (the official repo's layout: category folders of test files)."""
+    return Path(str(resources.files("medsins_datasets") / "data" / "bench_slice"))
 
 
 @dataclass
 class BenchSettings:
     model: str
     backend: str = "hf"
-    source: str = DEMO_SOURCE
+    source: str = SLICE_SOURCE
+    revision: str | None = None  # Hub sources: branch, tag or commit (default main)
+    protocol: str = "official"
     tasks: list[str] = field(default_factory=list)  # config names, in run order
-    shots: int | None = None  # None: the paper's setting (3, MCQA 0)
+    shots: int | None = None  # None: the protocol's setting (official 3; paper 3, MCQA 0)
     seed: int = 0
     limit: int | None = None
     max_prompt_chars: int | None = None
+    max_prompt_tokens: int | None = None  # prompts cut to their first N tokens (official: 2048)
     budgets: dict[str, int] = field(default_factory=dict)  # task id -> max new tokens
     bootstrap: int = 1000
 
     @property
-    def demo(self) -> bool:
-        return self.source == DEMO_SOURCE
+    def slice(self) -> bool:
+        return self.source == SLICE_SOURCE
 
     def identity(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: d[k] for k in IDENTITY_KEYS}
 
 
-def budget_for(task: Task, max_new_tokens: int | None = None, overrides: dict[str, int] | None = None) -> int:
+def budget_for(task: Task, max_new_tokens: int | None = None, overrides: dict[str, int] | None = None,
+               protocol: "str | None" = "paper") -> int:
     """Max new tokens for ``task``: ``overrides`` (keys: task config name or id, or category name;
-    a task key wins over its category) over the defaults above, capped at ``max_new_tokens``."""
+    a task key wins over its category) over the protocol's budget (official: 200 for every task;
+    paper: the per-category defaults above), capped at ``max_new_tokens``."""
+    from .prompts import get_protocol
+
+    proto = get_protocol(protocol)
     over = {k.lower(): v for k, v in (overrides or {}).items()}
     b = next((over[k] for k in (task.config_name.lower(), task.task_id.lower()) if k in over), None)
     if b is None:
         b = over.get((task.bench_category or "").lower())
+    if b is None and proto.max_new_tokens is not None:
+        b = proto.max_new_tokens
     if b is None:
         b = TASK_BUDGETS.get(task.task_id, CATEGORY_BUDGETS.get(task.bench_category or "", 64))
     return min(b, max_new_tokens) if max_new_tokens else b
@@ -145,10 +162,10 @@ def select_bench_tasks(tasks: Iterable[str] | None = None, categories: Iterable[
     return [t for t in chosen if not (t.task_id in seen or seen.add(t.task_id))]
 
 
-def resolve_bench_source(spec: str):
+def resolve_bench_source(spec: str, revision: str | None = None):
     from .sources import resolve_source
 
-    return resolve_source(demo_dir() if spec == DEMO_SOURCE else spec)
+    return resolve_source(slice_dir() if spec == SLICE_SOURCE else spec, revision=revision)
 
 
 def available_tasks(tasks: list[Task], src, *, explicit: bool) -> tuple[list[Task], list[str]]:
@@ -267,14 +284,15 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    src = resolve_bench_source(settings.source)
+    src = resolve_bench_source(settings.source, settings.revision)
     tasks, missing = available_tasks([get_task(t) for t in settings.tasks], src, explicit=explicit_tasks)
     if missing:
         logger.warning("skipping %d task(s) without test data in %s: %s", len(missing), src.describe(),
                        ", ".join(missing))
     if not tasks:
         raise MedsinsError(f"none of the selected benchmark tasks has test data in {src.describe()}")
-    settings.budgets = {t.task_id: settings.budgets.get(t.task_id, budget_for(t)) for t in tasks}
+    settings.budgets = {t.task_id: settings.budgets.get(t.task_id, budget_for(t, protocol=settings.protocol))
+                        for t in tasks}
     _check_run_file(out, settings)
 
     log = PredictionLog(out / PREDICTIONS)
@@ -282,7 +300,7 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
     planned: list[dict] = []
     for t in tasks:
         for ex in iter_bench_prompts(t, src, shots=settings.shots, seed=settings.seed, limit=settings.limit,
-                                     max_length=settings.max_prompt_chars):
+                                     max_length=settings.max_prompt_chars, protocol=settings.protocol):
             planned.append(ex)
     todo = [ex for ex in planned if (ex["task"], str(ex["id"])) not in done]
     if todo:
@@ -303,7 +321,7 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
             bar.update(len(records))
         bar.close()
     results = score_run(settings, [done[(ex["task"], str(ex["id"]))] for ex in planned], src_desc=src.describe(),
-                        missing=missing)
+                        missing=missing, commits=dict(getattr(src, "commits", {}) or {}))
     _write_json_atomic(out / RESULTS, results)
     return results
 
@@ -344,8 +362,10 @@ def plan_batches(todo: list[dict], budgets: dict[str, int], batch_size: int) -> 
             budget_batches([budgets[ex["task_id"]] for ex in todo], batch_size, [len(ex["prompt"]) for ex in todo])]
 
 
-def score_run(settings: BenchSettings, records: list[dict], *, src_desc: str, missing: list[str]) -> dict:
+def score_run(settings: BenchSettings, records: list[dict], *, src_desc: str, missing: list[str],
+              commits: dict[str, str] | None = None) -> dict:
     """Score prediction records with the meds_bench rules and wrap them with the run's settings."""
+    from .prompts import get_protocol
     from .scoring import score
 
     scores = score([r["prediction"] for r in records], [r["reference"] for r in records],
@@ -353,12 +373,14 @@ def score_run(settings: BenchSettings, records: list[dict], *, src_desc: str, mi
     empty = sum(1 for r in records if not r["prediction"].strip())
     return {
         "medsins_version": __version__,
-        "demo": settings.demo,
+        "slice": settings.slice,
         "model": settings.model,
         "backend": settings.backend,
         "source": src_desc,
+        "source_commits": commits or {},
+        "protocol": get_protocol(settings.protocol).describe(),
         "run_settings": {**settings.identity(), "tasks": settings.tasks, "limit": settings.limit,
-                     "bootstrap": settings.bootstrap, "decoding": "greedy"},
+                         "bootstrap": settings.bootstrap, "decoding": "greedy"},
         "n_predictions": len(records),
         "empty_predictions": empty,
         "missing_tasks": missing,

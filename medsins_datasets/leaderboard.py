@@ -25,7 +25,7 @@ LEADERBOARD_FILE = "leaderboard.md"
 class Row:
     label: str
     tables: dict[str, dict[str, Any]]  # table key -> column name -> {metric: value} | None
-    kind: str  # "run" | "demo" | "paper"
+    kind: str  # "run" | "slice" | "paper"
 
 
 def load_run(folder: str | Path) -> Row:
@@ -38,8 +38,8 @@ def load_run(folder: str | Path) -> Row:
         tables, model = res["tables"], res["model"]
     except (ValueError, KeyError) as e:
         raise MedsinsError(f"{path} is not a medsins results file ({e})") from e
-    demo = bool(res.get("demo"))
-    return Row(label=f"{model} [demo]" if demo else model, tables=tables, kind="demo" if demo else "run")
+    small = bool(res.get("slice") or res.get("demo"))  # "demo": runs of earlier versions (invented demo set)
+    return Row(label=f"{model} [slice]" if small else model, tables=tables, kind="slice" if small else "run")
 
 
 def paper_rows() -> list[Row]:
@@ -82,10 +82,11 @@ def markdown_table(table: Table, rows: list[Row]) -> str | None:
 
 
 def render_markdown(rows: list[Row]) -> str:
-    real = [r for r in rows if r.kind != "demo"]
-    demo = [r for r in rows if r.kind == "demo"]
+    real = [r for r in rows if r.kind != "slice"]
+    small = [r for r in rows if r.kind == "slice"]
     parts = ["# MedS-Bench leaderboard\n"]
-    for section, members in (("", real), ("## Demo runs (bundled demo set, NOT MedS-Bench data)\n", demo)):
+    for section, members in (("", real), ("## Runs on the bundled MedS-Bench slice (real data, a few instances per "
+                                           "task: NOT comparable with the paper)\n", small)):
         if not members:
             continue
         if section:
@@ -148,10 +149,10 @@ def write_leaderboard(run_dirs: list[str | Path], out: str | Path, *, include_pa
     for i, d in enumerate(run_dirs):
         shutil.copyfile(Path(d) / "results.json", results_dir / f"{i:02d}_{Path(d).name}.json")
     if charts:
-        for kind in ("real", "demo"):
-            members = [r for r in rows if (r.kind == "demo") == (kind == "demo")]
+        for kind in ("real", "slice"):
+            members = [r for r in rows if (r.kind == "slice") == (kind == "slice")]
             for table in TABLES:
-                suffix = "_demo" if kind == "demo" else ""
+                suffix = "_slice" if kind == "slice" else ""
                 radar_chart(table, members, out / f"radar_{table.key}{suffix}.png")
     return out / LEADERBOARD_FILE
 

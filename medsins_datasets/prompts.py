@@ -1,27 +1,36 @@
-"""Prompt rendering as the MedS-Ins paper describes it (section 4.2 and supplementary A.1).
+"""Prompt rendering: the official MedS-Bench protocol (the default) and the paper's prose template.
 
-Zero-shot::
+**Official layout** (what the official evaluation code ``Evaluation/EvalDataset.py`` builds and
+what the official example outputs record, byte for byte): two chat messages,
 
-    {DEFINITION}
-    Input: {INPUT}
+* system: the shots, each ``"Input:\n" + input + "\n\nOutput:\n" + output + "\n"``, joined
+  with ``"\n\n"``, then ``"\n\n"``, then the definition immediately followed (no space) by
+  :data:`OFFICIAL_SENTENCE` (spelled "ouput", as in every recorded official prompt);
+* user: ``"Input:\n" + input + "\nOutput:\n"``;
 
-Few-shot (N cases from the task's *training* split)::
+each stripped (the official Llama 3 formatter strips message contents). Zero-shot, the system
+message is the definition alone and the user message the bare input. A model without a chat
+template gets ``system + "\n" + user`` before stripping (the official ``default_build_inputs``;
+see :func:`render_plain`). :func:`render_messages` gives the messages for any shots.
+
+**Paper layout** (the prose of the paper, section 4.2 and supplementary A.1), one user turn::
 
     Case1: Input: {CASE1_INPUT}, Output: {CASE1_OUTPUT}
     ...
-    CaseN: Input: {CASEN_INPUT}, Output: {CASEN_OUTPUT}
     {DEFINITION}
     Please learn from the few-shot cases to see what content you have to output.
     Input: {INPUT}
 
-The completion is the reference answer. Benchmark prompts are 3-shot except for
-multiple-choice QA, which is zero-shot (section 2.3 of the paper).
+A :class:`Protocol` names everything that decides a benchmark prompt and its decoding: the
+layout, the shot counts (official: 3 everywhere; paper: 3, MCQA zero-shot), where shots come
+from, the output budget and the prompt truncation. ``docs/protocols.md`` lists every
+difference between the protocols and its effect.
 
-Unlike the official evaluation code, shots are never taken from a test split, never include
-the evaluated instance, and are chosen deterministically from a seed: a per-instance random
-generator seeded by a stable hash of (seed, task, instance id), so the same instance gets the
-same shots whatever the order, the ``limit`` or the process. When a prompt budget is given,
-shots are dropped before the evaluated input is ever touched.
+Shots are chosen deterministically from a seed: a per-instance random generator seeded by a
+stable hash of (seed, task, instance id), so the same instance gets the same shots whatever
+the order, the ``limit`` or the process, and never include the evaluated instance (same id or
+same input text). The official code drew them with an unseeded ``random.sample`` from the
+evaluated file and did not exclude the instance (5 of its 300 recorded prompts contain it).
 """
 
 from __future__ import annotations
@@ -40,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: the sentence of the paper's few-shot template
 FEW_SHOT_SENTENCE = "Please learn from the few-shot cases to see what content you have to output."
+#: the same sentence as every official recorded prompt spells it ("ouput", sic)
+OFFICIAL_SENTENCE = "Please learn from the few-shot cases to see what content you have to ouput."
 
 MCQA_CATEGORY = "Multiple-choice Question Answering"
 
@@ -138,6 +149,132 @@ def fit_prompt(
     return prompt, 0
 
 
+def official_parts(definition: str, input: str, shots: Sequence[tuple[str, str]] = (), *,
+                   sentence: str = OFFICIAL_SENTENCE) -> tuple[str, str]:
+    """``(instruction, query)`` of the official layout, before any stripping."""
+    if not shots:
+        return definition, input
+    cases = "\n\n".join("Input:\n" + si + "\n\nOutput:\n" + so + "\n" for si, so in shots)
+    return cases + "\n\n" + definition + sentence, "Input:\n" + input + "\nOutput:\n"
+
+
+def render_messages(definition: str, input: str, shots: Sequence[tuple[str, str]] = (), *,
+                    sentence: str = OFFICIAL_SENTENCE) -> list[dict[str, str]]:
+    """The official MedS-Bench prompt as ``[{"role": "system", ...}, {"role": "user", ...}]``.
+
+    ``shots`` are ``(input, output)`` pairs; with none, the system message is the definition
+    and the user message the input (the official zero-shot form).
+    """
+    instruction, query = official_parts(definition, input, shots, sentence=sentence)
+    return [{"role": "system", "content": instruction.strip()}, {"role": "user", "content": query.strip()}]
+
+
+def render_plain(definition: str, input: str, shots: Sequence[tuple[str, str]] = (), *,
+                 sentence: str = OFFICIAL_SENTENCE) -> str:
+    """The official prompt for a model without a chat template (``default_build_inputs``:
+    instruction, a newline, the query; the tokenizer adds the BOS token)."""
+    instruction, query = official_parts(definition, input, shots, sentence=sentence)
+    return (instruction + "\n" if instruction else "") + query
+
+
+@dataclass(frozen=True)
+class ChatPrompt:
+    """A prompt in the official layout: ``messages`` for chat-template models and chat APIs,
+    ``text`` (:func:`render_plain`) for models without a chat template."""
+
+    messages: tuple[tuple[str, str], ...]  # (role, content), hashable
+    text: str
+
+    @classmethod
+    def official(cls, definition: str, input: str, shots: Sequence[tuple[str, str]] = (), *,
+                 sentence: str = OFFICIAL_SENTENCE) -> "ChatPrompt":
+        msgs = render_messages(definition, input, shots, sentence=sentence)
+        return cls(tuple((m["role"], m["content"]) for m in msgs),
+                   render_plain(definition, input, shots, sentence=sentence))
+
+    def as_messages(self) -> list[dict[str, str]]:
+        return [{"role": r, "content": c} for r, c in self.messages]
+
+    def __len__(self) -> int:  # prompt length in characters, for sorting and budgets
+        return len(self.text)
+
+
+#: what a backend receives: a single-turn text prompt (the paper layout) or an official chat prompt
+PromptLike = "str | ChatPrompt"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Everything that decides a benchmark prompt and its decoding (see docs/protocols.md).
+
+    ``shots``/``mcqa_shots``: cases per prompt; ``shots_from_test``: when the task has no train
+    split in the source, draw shots from the evaluated file itself (the evaluated instance
+    excluded) instead of going zero-shot; ``train_equivalents``: test-only tasks borrow the
+    train split of their training equivalent (:data:`TRAIN_EQUIVALENT`); ``max_new_tokens``:
+    one output budget for every task (None: the per-category budgets of ``bench``);
+    ``max_prompt_tokens``: prompts are cut to their first N tokens, as the official code's
+    ``tokenizer(..., max_length=2048, truncation=True)`` does.
+    """
+
+    name: str
+    layout: str  # "official" (system + user messages) | "paper" (one user turn, paper prose)
+    shots: int = 3
+    mcqa_shots: int = 3
+    shots_from_test: bool = True
+    train_equivalents: bool = False
+    max_new_tokens: int | None = 200
+    max_prompt_tokens: int | None = 2048
+    sentence: str = OFFICIAL_SENTENCE
+
+    def num_shots(self, task: "str | Task") -> int:
+        return self.mcqa_shots if _as_task(task).bench_category == MCQA_CATEGORY else self.shots
+
+    def render(self, definition: str, input: str, shots: Sequence[tuple[str, str]], *,
+               template: "PromptTemplate | None" = None, max_length: int | None = None,
+               length_fn: Callable[[str], int] = len) -> "tuple[str | ChatPrompt, int]":
+        """The prompt and the number of shots kept (``max_length``: shots are dropped to fit)."""
+        if self.layout == "paper":
+            return fit_prompt(definition, input, shots, template=template or PAPER_TEMPLATE,
+                              max_length=max_length, length_fn=length_fn)
+        k = len(shots)
+        while True:
+            prompt = ChatPrompt.official(definition, input, shots[:k], sentence=self.sentence)
+            if max_length is None or k == 0 or length_fn(prompt.text) <= max_length:
+                return prompt, k
+            k -= 1
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "layout": self.layout, "shots": self.shots, "mcqa_shots": self.mcqa_shots,
+                "shots_from_test": self.shots_from_test, "train_equivalents": self.train_equivalents,
+                "max_new_tokens": self.max_new_tokens, "max_prompt_tokens": self.max_prompt_tokens,
+                "sentence": self.sentence}
+
+
+#: the named protocols; ``official`` is the default of ``medsins bench`` and ``render --bench``
+PROTOCOLS: dict[str, Protocol] = {
+    # the official evaluation code and its recorded prompts
+    "official": Protocol("official", "official"),
+    # the official layout with the official code's slips fixed: "output" spelled right, and
+    # no right-side truncation (which cuts the evaluated input and the assistant header off)
+    "clean": Protocol("clean", "official", max_prompt_tokens=None, sentence=FEW_SHOT_SENTENCE),
+    # the paper's prose: its template, MCQA zero-shot, shots from training data only,
+    # an output budget per category
+    "paper": Protocol("paper", "paper", mcqa_shots=0, shots_from_test=False, train_equivalents=True,
+                      max_new_tokens=None, max_prompt_tokens=None, sentence=FEW_SHOT_SENTENCE),
+}
+DEFAULT_PROTOCOL = "official"
+
+
+def get_protocol(protocol: "str | Protocol | None") -> Protocol:
+    if isinstance(protocol, Protocol):
+        return protocol
+    name = protocol or DEFAULT_PROTOCOL
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise SourceError(f"unknown prompt protocol {name!r}; one of: {', '.join(PROTOCOLS)}") from None
+
+
 def to_messages(prompt: str, completion: str | None = None) -> list[dict[str, str]]:
     """Conversational form for chat-template models (TRL's conversational format)."""
     msgs = [{"role": "user", "content": prompt}]
@@ -150,10 +287,10 @@ def _as_task(task: str | Task) -> Task:
     return task if isinstance(task, Task) else get_task(task)
 
 
-def bench_num_shots(task: str | Task) -> int:
-    """Shots the paper uses on MedS-Bench: 0 for multiple-choice QA, 3 otherwise."""
-    t = _as_task(task)
-    return 0 if t.bench_category == MCQA_CATEGORY else DEFAULT_BENCH_SHOTS
+def bench_num_shots(task: str | Task, protocol: "str | Protocol | None" = None) -> int:
+    """Shots of a benchmark prompt under ``protocol`` (default official: 3 everywhere; the
+    paper's text: 0 for multiple-choice QA, 3 otherwise)."""
+    return get_protocol(protocol).num_shots(task)
 
 
 def stable_seed(*parts: Any) -> int:
@@ -234,32 +371,33 @@ def build_shot_pool(task: Task, paths: Sequence, *, seed: int, size: int = DEFAU
     return ShotPool.sample(rows, size, f"{seed}\x1f{task.task_id}")
 
 
-def _shot_source(task: Task, src, want_shots: int, seed: int, pool_size: int) -> ShotPool:
-    """The pool for ``task``: its train split, or its training equivalent for test-only tasks."""
+def _shot_source(task: Task, src, want_shots: int, seed: int, pool_size: int, *,
+                 protocol: Protocol, eval_paths: Sequence = ()) -> ShotPool:
+    """The pool for ``task``: its train split; else, as ``protocol`` says, its training
+    equivalent's (test-only tasks) or the evaluated files themselves."""
     if want_shots <= 0:
         return ShotPool([])
     donor = task
-    if task.test_only:
+    if task.test_only and protocol.train_equivalents:
         eq = TRAIN_EQUIVALENT.get(task.task_id)
-        if eq is None:
-            logger.warning("%s (%s) is test-only and has no training equivalent: zero-shot prompts",
-                           task.config_name, task.task_id)
-            return ShotPool([])
-        donor = get_task(eq)
+        if eq is not None:
+            donor = get_task(eq)
+    train: list = []
     try:
         files = src.task_files([donor])[donor.config_name]
+        train = files.splits.get("train") or []
     except SourceError as e:
-        logger.warning("no training data for %s shots (%s): zero-shot prompts", task.config_name, e)
-        return ShotPool([])
-    train = files.splits.get("train") or []
-    if not train:
-        logger.warning("%s has no train split in %s: zero-shot prompts (shots are never taken from a "
-                       "test split)", donor.config_name, src.describe())
-        return ShotPool([])
-    pool = build_shot_pool(donor, train, seed=seed, size=pool_size)
-    if not len(pool):
-        logger.warning("train split of %s is empty: zero-shot prompts", donor.config_name)
-    return pool
+        logger.debug("no training data for %s shots: %s", task.config_name, e)
+    if train:
+        pool = build_shot_pool(donor, train, seed=seed, size=pool_size)
+        if len(pool):
+            return pool
+    if protocol.shots_from_test and eval_paths:
+        # the official code draws shots from the evaluated file; the instance itself is excluded
+        return build_shot_pool(task, eval_paths, seed=seed, size=pool_size)
+    logger.warning("%s has no train split in %s: zero-shot prompts (protocol %r never takes shots from a "
+                   "test split)", donor.config_name, src.describe(), protocol.name)
+    return ShotPool([])
 
 
 def iter_task_prompts(
@@ -270,20 +408,24 @@ def iter_task_prompts(
     shots: int = 0,
     seed: int = 0,
     limit: int | None = None,
-    template: PromptTemplate = PAPER_TEMPLATE,
+    template: PromptTemplate | None = None,
     max_length: int | None = None,
     length_fn: Callable[[str], int] = len,
     pool_size: int = DEFAULT_POOL_SIZE,
     on_error: str = "raise",
+    protocol: "str | Protocol | None" = "paper",
 ) -> Iterator[dict]:
     """Rendered prompts for the instances of one split of a task, in file order.
 
     Yields ``{"id", "task", "task_id", "prompt", "completion", "reference", "references",
-    "num_shots"}``. Shots come from the task's train split only (never the instance itself),
-    using the original definition of the instance's task file.
+    "num_shots"}``; ``prompt`` is a string (paper layout) or a :class:`ChatPrompt` (official
+    layout). Shots come from the task's train split (never the instance itself); when there is
+    none, ``protocol`` decides (see :class:`Protocol`). The definition is the one of the
+    instance's task file (``Definition[0]``).
     """
     from .sources import resolve_source
 
+    proto = get_protocol(protocol)
     t = _as_task(task)
     src = resolve_source(source)
     files = src.task_files([t])[t.config_name]
@@ -292,15 +434,16 @@ def iter_task_prompts(
         have = ", ".join(s for s, p in files.splits.items() if p) or "none"
         raise SourceError(f"{src.describe()} has no {split} split for {t.config_name} ({t.task_id}); "
                           f"splits present: {have}")
-    pool = _shot_source(t, src, shots, seed, pool_size)
+    pool = _shot_source(t, src, shots, seed, pool_size, protocol=proto,
+                        eval_paths=paths if split != "train" else ())
     n = 0
     for row in _iter_task_rows(t, paths, on_error):
         if limit is not None and n >= limit:
             return
         rng = random.Random(stable_seed("shots", seed, t.task_id, row["id"]))
         cases = pool.draw(shots, rng, exclude_id=row["id"], exclude_input=row["input"]) if shots else []
-        prompt, kept = fit_prompt(row["definition"], row["input"], cases, template=template,
-                                  max_length=max_length, length_fn=length_fn)
+        prompt, kept = proto.render(row["definition"], row["input"], cases, template=template,
+                                    max_length=max_length, length_fn=length_fn)
         yield {
             "id": row["id"],
             "task": t.config_name,
@@ -321,22 +464,26 @@ def iter_bench_prompts(
     shots: int | None = None,
     seed: int = 0,
     limit: int | None = None,
-    template: PromptTemplate = PAPER_TEMPLATE,
+    template: PromptTemplate | None = None,
     max_length: int | None = None,
     length_fn: Callable[[str], int] = len,
     pool_size: int = DEFAULT_POOL_SIZE,
+    protocol: "str | Protocol | None" = None,
 ) -> Iterator[dict]:
     """MedS-Bench prompts for one task's TEST split, in file order.
 
-    ``shots`` defaults to :func:`bench_num_shots` (3, or 0 for MCQA). Shots are drawn from the
-    task's train split only (test-only tasks borrow the train split of their training
-    equivalent: task122 -> task64, task123 -> task124, task127 -> task28; without it the
-    prompts are zero-shot and a warning is logged). Yields ``{"id", "task", "task_id",
-    "prompt", "reference", "references", "completion", "num_shots"}``.
+    ``protocol`` defaults to ``official``: the official two-message layout, 3 shots in every
+    category, drawn from the task's train split when the source has one, else from the
+    evaluated file (the evaluated instance excluded). ``paper``: the paper's prose template,
+    MCQA zero-shot, shots only from training data (test-only tasks borrow the train split of
+    their training equivalent: task122 -> task64, task123 -> task124, task127 -> task28;
+    without one the prompts are zero-shot and a warning is logged). ``shots`` overrides the
+    protocol's count. Yields the records of :func:`iter_task_prompts`.
     """
+    proto = get_protocol(protocol)
     t = _as_task(task)
-    k = bench_num_shots(t) if shots is None else shots
+    k = proto.num_shots(t) if shots is None else shots
     if k < 0:
         raise ValueError(f"shots must be >= 0, got {k}")
     yield from iter_task_prompts(t, source, split="test", shots=k, seed=seed, limit=limit, template=template,
-                                 max_length=max_length, length_fn=length_fn, pool_size=pool_size)
+                                 max_length=max_length, length_fn=length_fn, pool_size=pool_size, protocol=proto)

@@ -1,7 +1,8 @@
 """Where task files come from.
 
 Every source ends up as task files in the upstream layout (one file per task named
-``task<ID>_<anything>.json``, the MedS-Ins task format), so the builder reads one format:
+``task<ID>_<anything>.json`` or ``.jsonl``, the MedS-Ins task format, read by content; see
+:mod:`medsins_datasets.taskfile`), so the builder reads one format:
 
 * :class:`LocalSource`: a local folder in that layout (a clone of the official Hub repos,
   the output of ``medsins convert``...);
@@ -11,8 +12,11 @@ Every source ends up as task files in the upstream layout (one file per task nam
   ``loading_scripts/`` (cached by the raw files' fingerprint).
 
 Splits: files under a folder named ``test`` (or whose name has a ``test`` token, as in the
-official ``task122_medmcqa_test_set.json``) are the test split, ``dev``/``valid``/
-``validation`` the validation split, the rest train. Test-only tasks are always test.
+official ``task122_medmcqa_test_set.json``) are the test split, and so are files under one of
+the official MedS-Bench category folders (``MCQA/``, ``NER/``, ``Fact_verication/``, ...: a
+local mirror of ``Henrychur/MedS-Bench`` or ``-SPLIT`` is test data); ``dev``/``valid``/
+``validation`` is the validation split, the rest train. Test-only tasks are always test.
+Files that are not task files (``README.md``, ``.gitattributes``) are ignored.
 """
 
 from __future__ import annotations
@@ -31,18 +35,26 @@ from .registry import Task, get_task, has_task
 
 logger = logging.getLogger(__name__)
 
-TASK_FILE_RE = re.compile(r"^(task\d+)_.*\.json$")
+TASK_FILE_RE = re.compile(r"^(task\d+)_.*\.jsonl?$")
 _TEST_RE = re.compile(r"(^|[/_.\-])test([/_.\-]|$)", re.IGNORECASE)
 _VALID_RE = re.compile(r"(^|[/_.\-])(dev|valid|validation)([/_.\-]|$)", re.IGNORECASE)
 
 OFFICIAL_TRAIN_REPO = "Henrychur/MedS-Ins"
 OFFICIAL_TEST_REPO = "Henrychur/MedS-Bench"
 
+#: the category folders at the root of Henrychur/MedS-Bench (and -SPLIT), spelled as published
+BENCH_FOLDERS = frozenset({
+    "MCQA", "NER", "Information_extraction", "Explanation", "Fact_verication", "Diagnosis",
+    "Text_classification", "Treatment_planning", "Rationale", "NLI", "Clinical_outcome_prediction",
+    "Text_summarization",
+})
+
 SPLITS = ("train", "validation", "test")
 
 
 def infer_split(relpath: str, task: Task) -> str:
-    if task.test_only or _TEST_RE.search(relpath):
+    folders = relpath.split("/")[:-1]
+    if task.test_only or _TEST_RE.search(relpath) or any(f in BENCH_FOLDERS for f in folders):
         return "test"
     if _VALID_RE.search(relpath):
         return "validation"
@@ -82,6 +94,12 @@ def _scan(root: Path, split: str | None, ignore_unknown: bool) -> dict[str, Task
             if not m:
                 continue
             path = Path(dirpath) / name
+            if not path.is_file():
+                raise SourceError(f"{path} is named like a task file but is not a readable file "
+                                  "(a dangling link?)")
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                raise SourceError(f"{path} is a link to {path.resolve()}, outside the source folder {root}; "
+                                  "copy the file into the folder instead")
             rel = path.relative_to(root).as_posix()
             if not has_task(m.group(1)):
                 if ignore_unknown:
@@ -98,6 +116,9 @@ def _scan(root: Path, split: str | None, ignore_unknown: bool) -> dict[str, Task
 
 
 def _select(found: dict[str, TaskFiles], tasks: list[Task] | None, where: str) -> dict[str, TaskFiles]:
+    if not found:
+        raise SourceError(f"{where} holds no task files (searched for task<ID>_<name>.json / .jsonl, "
+                          "e.g. MCQA/task57_medqa_question_answering_en.jsonl)")
     if tasks is None:
         return dict(sorted(found.items(), key=lambda kv: kv[1].task.number))
     missing = [t for t in tasks if t.config_name not in found]
@@ -135,10 +156,14 @@ class LocalSource:
 
 
 class HubSource:
-    """The official MedS-Ins / MedS-Bench dataset repos on the Hugging Face Hub.
+    """The official MedS-Ins / MedS-Bench dataset repos on the Hugging Face Hub, read as published.
 
-    Only the files of the requested tasks are downloaded (``hf_hub_download`` into the
-    usual Hub cache). ``repos`` maps repo id -> split (None = infer from the file path).
+    ``revision`` (a branch, tag or commit; default ``main``) is resolved to a commit once, and
+    every listing and download uses that commit, so one run never mixes two versions of a repo;
+    :attr:`commits` records them (``results.json`` and the build manifest carry it). Only the
+    files of the requested tasks are downloaded, in parallel, with ``snapshot_download`` into
+    the usual Hub cache. ``repos`` maps repo id -> split (None = infer from the path: the
+    category folders of MedS-Bench are test data, MedS-Ins files train).
     """
 
     def __init__(
@@ -149,6 +174,7 @@ class HubSource:
         cache_dir: str | None = None,
         token: str | bool | None = None,
         api=None,
+        max_workers: int = 8,
     ):
         from huggingface_hub import HfApi
 
@@ -156,19 +182,37 @@ class HubSource:
         self.revision = revision
         self.cache_dir = cache_dir
         self.token = token
+        self.max_workers = max_workers
         self.api = api or HfApi(token=token)
+        #: repo id -> the commit sha ``revision`` resolved to (filled when the repos are listed)
+        self.commits: dict[str, str] = {}
         self._listing: dict[str, list[tuple[Task, str, str, str]]] | None = None
 
     def describe(self) -> str:
-        return "Hugging Face Hub repos " + ", ".join(self.repos)
+        rev = f"@{self.revision}" if self.revision else ""
+        return "Hugging Face Hub repos " + ", ".join(f"{r}{rev}" for r in self.repos)
+
+    def _resolve(self, repo_id: str) -> str:
+        try:
+            info = self.api.repo_info(repo_id, repo_type="dataset", revision=self.revision)
+        except Exception as e:  # network, auth, offline mode, unknown revision...
+            rev = f" at revision {self.revision!r}" if self.revision else ""
+            raise SourceError(f"cannot read dataset repo {repo_id}{rev}: {type(e).__name__}: {e}") from e
+        sha = getattr(info, "sha", None)
+        if not sha:
+            raise SourceError(f"dataset repo {repo_id}: the Hub did not give the commit of "
+                              f"{self.revision or 'main'}")
+        return sha
 
     def _list(self) -> dict[str, list[tuple[Task, str, str, str]]]:
         """config name -> [(task, split, repo_id, filename)]"""
         if self._listing is None:
             listing: dict[str, list[tuple[Task, str, str, str]]] = {}
             for repo_id, split in self.repos.items():
+                sha = self.commits.get(repo_id) or self._resolve(repo_id)
+                self.commits[repo_id] = sha
                 try:
-                    files = self.api.list_repo_files(repo_id, repo_type="dataset", revision=self.revision)
+                    files = self.api.list_repo_files(repo_id, repo_type="dataset", revision=sha)
                 except Exception as e:  # network, auth, offline mode...
                     raise SourceError(f"cannot list files of dataset repo {repo_id}: {e}") from e
                 for fn in sorted(files):
@@ -188,17 +232,27 @@ class HubSource:
         listing = self._list()
         stub = {name: TaskFiles(entries[0][0]) for name, entries in listing.items()}
         selected = _select(stub, tasks, self.describe())
+        wanted: dict[str, list[str]] = {}
+        for name in selected:
+            for _, _, repo_id, fn in listing[name]:
+                wanted.setdefault(repo_id, []).append(fn)
+        roots: dict[str, Path] = {}
+        for repo_id, fns in wanted.items():
+            try:
+                roots[repo_id] = Path(self.api.snapshot_download(
+                    repo_id, repo_type="dataset", revision=self.commits[repo_id], cache_dir=self.cache_dir,
+                    allow_patterns=fns, max_workers=self.max_workers))
+            except Exception as e:
+                raise SourceError(f"cannot download {len(fns)} file(s) from dataset repo {repo_id}: "
+                                  f"{type(e).__name__}: {e}") from e
         out: dict[str, TaskFiles] = {}
         for name in selected:
             tf = TaskFiles(selected[name].task)
-            for task, split, repo_id, fn in listing[name]:
-                try:
-                    local = self.api.hf_hub_download(
-                        repo_id, fn, repo_type="dataset", revision=self.revision, cache_dir=self.cache_dir,
-                    )
-                except Exception as e:
-                    raise SourceError(f"cannot download {fn} from dataset repo {repo_id}: {e}") from e
-                tf.add(split, Path(local))
+            for _, split, repo_id, fn in listing[name]:
+                local = roots[repo_id] / fn
+                if not local.is_file():
+                    raise SourceError(f"dataset repo {repo_id}: {fn} was listed but not downloaded")
+                tf.add(split, local)
             out[name] = tf
         return out
 
@@ -252,11 +306,12 @@ class ConverterSource:
         return self._ensure().task_files(tasks)
 
 
-def resolve_source(spec: "str | Path | Source | None") -> Source:
+def resolve_source(spec: "str | Path | Source | None", *, revision: str | None = None) -> Source:
     """Turn a source spec into a :class:`Source`.
 
     * an existing folder -> :class:`LocalSource`;
-    * ``hub`` -> the official repos; ``hf://datasets/ORG/NAME[@REV]`` -> that repo;
+    * ``hub`` / ``hub@REV`` -> the official repos; ``hf://datasets/ORG/NAME[@REV]`` -> that repo;
+      ``revision`` (e.g. ``--revision``) pins a branch, tag or commit for either;
     * ``raw:<converter>:<raw-data-folder>`` -> :class:`ConverterSource`.
     """
     if spec is None:
@@ -267,11 +322,12 @@ def resolve_source(spec: "str | Path | Source | None") -> Source:
     if not isinstance(spec, (str, Path)):
         return spec
     s = str(spec)
-    if s == "hub":
-        return HubSource()
+    if s == "hub" or s.startswith("hub@"):
+        rev = s.partition("@")[2] or revision
+        return HubSource(revision=rev or None)
     if s.startswith("hf://datasets/"):
         repo, _, rev = s[len("hf://datasets/"):].partition("@")
-        return HubSource({repo.strip("/"): None}, revision=rev or None)
+        return HubSource({repo.strip("/"): None}, revision=rev or revision or None)
     if s.startswith("raw:"):
         parts = s.split(":", 2)
         if len(parts) != 3 or not parts[1] or not parts[2]:
@@ -279,6 +335,8 @@ def resolve_source(spec: "str | Path | Source | None") -> Source:
         return ConverterSource(parts[1], parts[2])
     p = Path(s).expanduser()
     if p.is_dir():
+        if revision:
+            raise SourceError(f"--revision applies to Hub sources, not to the local folder {s}")
         return LocalSource(p)
     raise SourceError(
         f"source {s!r} is not an existing folder, 'hub', 'hf://datasets/ORG/NAME' or 'raw:<converter>:<folder>'"

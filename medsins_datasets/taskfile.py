@@ -4,7 +4,18 @@ A task file is the Super-NaturalInstructions-style JSON object::
 
     {"Definition": "..." | ["..."], "Input_language": [...], "Output_language": [...],
      "Positive Examples": [...], "Negative Examples": [...],
-     "Instances": [{"id": "...", "input": "...", "output": ["...", ...]}, ...], ...}
+     "Instances": [{"id": "...", "input": "...", "output": "..." | ["...", ...]}, ...], ...}
+
+as the official Hub repos publish it: ``output`` is a string in most MedS-Bench files and a
+list elsewhere, instances usually have no ``id`` (one is derived from the position), and
+other top-level keys (Contributors, Source, URL, Reasoning, ...) are kept as they are. The
+definition is ``Definition[0]`` when it is a list, as the official evaluation reads it.
+
+The CONTENT decides the format, not the extension: the official ``.jsonl`` files of MedS-Bench
+are single pretty-printed objects like the ``.json`` ones, and are read as such. A true JSON
+Lines file (one complete object per line) is read as one instance per line; its first line
+may instead be a header holding ``Definition`` (and other task fields) but no ``input``, or
+the first instance may carry the ``Definition``.
 
 Task files can be hundreds of MB, so the file is read in chunks and the ``Instances``
 array is decoded one instance at a time (with the C JSON decoder): the whole file is
@@ -136,6 +147,8 @@ class _JsonStream:
                 if incomplete:
                     raise self.error(f"file ends inside a value (truncated JSON?): {e.msg}") from None
                 raise self.error(f"invalid JSON: {e.msg}") from None
+            except RecursionError:
+                raise self.error("JSON nested too deeply") from None
             if (not self.eof and isinstance(obj, (int, float)) and not isinstance(obj, bool)
                     and _NUM_TAIL.fullmatch(self.buf, end)):
                 self._fill()  # a number that may be cut at the buffer end: decode again with more text
@@ -144,10 +157,90 @@ class _JsonStream:
             return obj
 
 
+#: a first line longer than this is not taken for one JSON Lines record (a minified single
+#: object is one long line; JSON Lines records are far shorter)
+_MAX_PROBE_LINE = 8 << 20
+
+
+def is_json_lines(path: str | Path) -> bool:
+    """True when the file is JSON Lines: its first non-blank line is a complete JSON object by
+    itself and more data follows. A pretty-printed object (first line ``{``) or a one-line
+    object is not; the extension plays no part."""
+    try:
+        fh = open(path, "rb")
+    except OSError as e:
+        raise TaskFormatError(str(path), f"cannot read the file: {e.strerror or e}") from None
+    with fh:
+        line = b""
+        while not line.strip():
+            line = fh.readline(_MAX_PROBE_LINE)
+            if not line:
+                return False
+        if not line.endswith(b"\n"):
+            return False  # one line only, or a first line too long for a record
+        try:
+            first = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if not isinstance(first, dict):
+            return False
+        while True:
+            rest = fh.read(1 << 16)
+            if not rest:
+                return False
+            if rest.strip():
+                return rest.lstrip()[:1] == b"{"
+
+
+def _iter_json_lines_events(path: Path) -> Iterator[tuple[str, Any, Any]]:
+    """The events of :func:`iter_events` for a JSON Lines file (see the module docstring)."""
+    idx = 0
+    first = True
+    try:
+        fh = open(path, "r", encoding="utf-8")
+    except OSError as e:
+        raise TaskFormatError(str(path), f"cannot read the file: {e.strerror or e}") from None
+    with fh:
+        lineno = 0
+        while True:
+            try:
+                line = fh.readline()
+            except UnicodeDecodeError as e:
+                raise TaskFormatError(str(path), f"line {lineno + 1}: invalid UTF-8 ({e.reason})") from None
+            if not line:
+                break
+            lineno += 1
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                raise TaskFormatError(str(path), f"line {lineno}: invalid JSON ({e}); a JSON Lines task file "
+                                      "holds one object per line", index=idx) from None
+            except RecursionError:
+                raise TaskFormatError(str(path), f"line {lineno}: JSON nested too deeply", index=idx) from None
+            if first:
+                first = False
+                if isinstance(obj, dict) and "Definition" in obj and "input" not in obj:
+                    for k, v in obj.items():
+                        if k != "Instances":
+                            yield ("field", k, v)
+                    continue
+                if isinstance(obj, dict) and "Definition" in obj:
+                    yield ("field", "Definition", obj["Definition"])
+            yield ("instance", idx, obj)
+            idx += 1
+    yield ("field", "Instances", None)
+
+
 def iter_events(path: str | Path, *, chunk_size: int = _CHUNK) -> Iterator[tuple[str, Any, Any]]:
     """Yield ``("field", key, value)`` for top-level fields and ``("instance", index, obj)``
-    for each element of ``Instances``, in file order, streaming."""
+    for each element of ``Instances``, in file order, streaming. JSON Lines files (detected
+    from their content) give the same events."""
     path = Path(path)
+    if is_json_lines(path):
+        yield from _iter_json_lines_events(path)
+        return
     s = _JsonStream(path, chunk_size)
     try:
         if s.peek() is None:
@@ -189,8 +282,9 @@ def iter_events(path: str | Path, *, chunk_size: int = _CHUNK) -> Iterator[tuple
 
 
 def _definition_text(path: Path, value: Any) -> str:
+    # the official evaluation reads Definition[0] (EvalDataset.py); later entries are ignored
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        value = "\n".join(value)
+        value = value[0]
     if not isinstance(value, str):
         raise TaskFormatError(str(path), f"must be a string or a list of strings, got {type(value).__name__}", field="Definition")
     if not value.strip():
@@ -257,8 +351,10 @@ def _check_instance(obj: Any, index: int, id_prefix: str) -> tuple[Instance | No
     if "output" not in obj:
         return None, "output", "missing"
     out = obj["output"]
+    if isinstance(out, str):  # most official MedS-Bench files: one reference as a string
+        out = [out]
     if not isinstance(out, list):
-        return None, "output", f"must be a list of strings, got {type(out).__name__}"
+        return None, "output", f"must be a string or a list of strings, got {type(out).__name__}"
     if not out:
         return None, "output", "is an empty list (at least one reference answer is needed)"
     for j, o in enumerate(out):
@@ -320,7 +416,7 @@ def _confirm_duplicates(path: Path, suspects: dict[str, list[int]], prefix: str,
 
 
 def _prefix_for(path: Path) -> str:
-    return path.name.split("_", 1)[0].removesuffix(".json")
+    return path.name.split("_", 1)[0].removesuffix(".jsonl").removesuffix(".json")
 
 
 def iter_instances(

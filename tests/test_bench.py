@@ -71,7 +71,7 @@ def test_bench_tiny_model_on_real_tasks_and_leaderboard(pico_src, tiny_model_dir
     assert all(isinstance(p["prediction"], str) and p["task"] == "pico_outcome" for p in preds)
     assert all(p["num_shots"] == 3 for p in preds)
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert res["demo"] is False and res["model"] == str(tiny_model_dir)
+    assert res["slice"] is False and res["model"] == str(tiny_model_dir)
     assert res["run_settings"]["budgets"] == {"task3": 4} and res["run_settings"]["shots"] is None
     task = res["tasks"]["pico_outcome"]
     assert task["n"] == 5 and "accuracy" in task and len(task["ci"]["accuracy"]) == 2

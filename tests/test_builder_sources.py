@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import types
 import shutil
 from pathlib import Path
 
@@ -100,10 +101,16 @@ class FakeHubApi:
         root = self.repos[repo_id]
         return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
-    def hf_hub_download(self, repo_id, filename, *, repo_type=None, revision=None, cache_dir=None, **kw):
+    def repo_info(self, repo_id, *, repo_type=None, revision=None, **kw):
         assert repo_type == "dataset"
-        self.downloaded.append((repo_id, filename))
-        return str(self.repos[repo_id] / filename)
+        if repo_id not in self.repos:
+            raise RuntimeError(f"404 {repo_id}")
+        return types.SimpleNamespace(sha="c0ffee" * 6 + "0000")
+
+    def snapshot_download(self, repo_id, *, repo_type=None, revision=None, allow_patterns=None, **kw):
+        assert repo_type == "dataset" and revision == "c0ffee" * 6 + "0000"
+        self.downloaded.extend((repo_id, f) for f in allow_patterns)
+        return str(self.repos[repo_id])
 
 
 def test_hub_source_downloads_only_requested_tasks(upstream_dir, tmp_path):
@@ -123,7 +130,8 @@ def test_hub_source_downloads_only_requested_tasks(upstream_dir, tmp_path):
     check_rows(ds["train"], tid, raw)
     assert ds["test"].num_rows == 5
     assert sorted(f for _, f in api.downloaded) == sorted([f"{tid}_{cfg}.json", f"IE/{tid}_test_set.json"])
-    with pytest.raises(SourceError, match="cannot list files"):
+    assert src.commits == {"Henrychur/MedS-Ins": "c0ffee" * 6 + "0000", "Henrychur/MedS-Bench": "c0ffee" * 6 + "0000"}
+    with pytest.raises(SourceError, match="cannot read dataset repo nobody/nothing"):
         HubSource({"nobody/nothing": None}, api=api).task_files([get_task("task3")])
     with pytest.raises(SourceError, match="no task file for: medqa_zh"):
         src.task_files([get_task("medqa_zh")])
@@ -143,6 +151,7 @@ def test_split_inference_and_errors(tmp_path):
         resolve_source("raw:superni")
     with pytest.raises(SourceError, match="unknown converter 'nope'"):
         resolve_source(f"raw:nope:{tmp_path}")
+    (tmp_path / "task3_pico_outcome.json").write_text(json.dumps({"Definition": ["d"], "Instances": []}))
     with pytest.raises(SourceError, match="Credentialed tasks are never distributed"):
         LocalSource(tmp_path).task_files([get_task("mimic4ed_hospitalization")])
 
