@@ -162,6 +162,15 @@ def select_bench_tasks(tasks: Iterable[str] | None = None, categories: Iterable[
     return [t for t in chosen if not (t.task_id in seen or seen.add(t.task_id))]
 
 
+def slice_sources() -> list[tuple[str, str]]:
+    """``(source, licence)`` of every dataset in the bundled slice, from its card's YAML."""
+    import yaml
+
+    text = (slice_dir() / "README.md").read_text(encoding="utf-8")
+    meta = yaml.safe_load(text.split("---", 2)[1]) if text.startswith("---") else {}
+    return [(e["source"], e["license"]) for e in (meta or {}).get("source_licenses", [])]
+
+
 def resolve_bench_source(spec: str, revision: str | None = None):
     from .sources import resolve_source
 

@@ -79,7 +79,7 @@ def _backend_factory(args: argparse.Namespace, model: str):
 
 def run(args: argparse.Namespace) -> int:
     from .backends import DEFAULT_MODEL
-    from .bench import BenchSettings, budget_for, parse_budget_overrides, run_bench, select_bench_tasks
+    from .bench import BenchSettings, budget_for, parse_budget_overrides, run_bench, select_bench_tasks, slice_sources
     from .errors import MedsinsError
     from .prompts import get_protocol
     from .scoring import format_tables
@@ -111,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         print("medsins bench: using the bundled MedS-Bench SLICE (real test instances, a few per public task; "
               "see medsins_datasets/data/bench_slice/README.md for sources and licences). Scores are real but "
               "NOT comparable with the paper's; use --source hub or a folder for full runs.")
+        print("data sources: " + ", ".join(f"{name} ({lic})" for name, lic in slice_sources()))
     results = run_bench(settings, args.output, _backend_factory(args, model), explicit_tasks=bool(args.tasks),
                         batch_size=args.batch_size)
     if args.json:

