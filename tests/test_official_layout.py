@@ -335,3 +335,44 @@ def test_hub_source_reads_the_published_layout_at_a_pinned_revision(bench_mirror
                      "--tasks", "medqa_en", "--out", str(out)]) == 0
     manifest = json.loads((out / ".medsins_build.json").read_text(encoding="utf-8"))
     assert manifest["source_commits"] == {"Henrychur/MedS-Bench": first}
+
+
+def test_hub_spec_reads_both_official_repos_shots_from_meds_ins(bench_mirror, tmp_path, fake_hub_env, capsys):
+    """``--source hub``: MedS-Ins (flat task files at the root, train) + MedS-Bench (category
+    folders, test); shots come from the MedS-Ins train file when it exists."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    for repo in ("Henrychur/MedS-Ins", "Henrychur/MedS-Bench"):
+        api.create_repo(repo, repo_type="dataset", exist_ok=True)
+    api.upload_folder(repo_id="Henrychur/MedS-Bench", repo_type="dataset", folder_path=str(bench_mirror))
+    ins = tmp_path / "MedS-Ins"
+    train = [{"input": f"Question: training question {k}?\nOptions: A: yes\tB: no\t",
+              "output": "The right answer is A: yes"} for k in range(5)]
+    _write(ins / "task57_medqa_question_answering_en.json", _official_doc(MEDQA_DEF, train))
+    (ins / "README.md").write_text("# MMedS-Bench\n", encoding="utf-8")
+    api.upload_folder(repo_id="Henrychur/MedS-Ins", repo_type="dataset", folder_path=str(ins))
+
+    assert cli.main(["render", "--bench", "--source", "hub", "--task", "medqa_en", "--limit", "3"]) == 0
+    recs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(recs) == 3
+    for r in recs:
+        system = r["messages"][0]["content"]
+        assert system.count("training question") == 3  # all 3 shots from the MedS-Ins train split
+        assert "Question: " + _medqa_instances()[0]["input"][10:40] not in system
+    # task123 has no train file anywhere: shots from the evaluated MedS-Bench file
+    assert cli.main(["render", "--bench", "--source", "hub", "--task", "task123", "--limit", "1"]) == 0
+    rec = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert rec["num_shots"] == 3 and rec["messages"][0]["content"].count("Context: ") == 3
+    # the runner on the same repos, with a tiny model: results name the commits read
+    from tiny_model import tiny_model, tiny_tokenizer
+
+    d = tmp_path / "tiny"
+    tok = tiny_tokenizer(["Input: Question Options The right answer is"] * 4)
+    tok.save_pretrained(d)
+    tiny_model(tok).save_pretrained(d)
+    out = tmp_path / "run"
+    assert cli.main(["bench", "--model", str(d), "--source", "hub", "--tasks", "medqa_en", "task123", "--limit", "2",
+                     "--max-new-tokens", "2", "--bootstrap", "0", "--output", str(out)]) == 0
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert res["n_predictions"] == 4 and sorted(res["source_commits"]) == ["Henrychur/MedS-Bench", "Henrychur/MedS-Ins"]
