@@ -1,23 +1,42 @@
-"""Token-per-line IOB NER corpora (``word<TAB>tag``, a blank line between sentences), as
+"""Token-per-line NER corpora (``word<TAB>tag``, a blank line between sentences), as
 redistributed by github.com/cambridgeltl/MTL-Bioinformatics-2016 (``data/<Corpus>-IOB/``
 with ``train.tsv``, ``devel.tsv`` and ``test.tsv``), and the MedS-Bench NER answer format.
 
-Answer format of the official NER tasks (task125-128): the distinct mentions of the
-sentence, in order of first appearance, joined by ``", "`` and ended by a full stop; a
-sentence without a mention is answered with the official sentence ``There is no related
-enetity.`` (sic: the official definitions and scorer spell it so). The scorer
-(:func:`medsins_datasets.scoring.ner_entities`) removes every ``.``, strips, lower-cases and
-drops the last character before splitting on ``", "``, so mentions are de-duplicated
-case-insensitively here (two spellings of one mention would count twice in the gold set).
+Tags: IOB (``O``, ``B-<type>``, ``I-<type>``; untyped ``B`` / ``I`` as in the BioBERT copies)
+or IOBES (``S-`` single-token and ``E-`` last-token tags, as in MTL's ``*-IOBES`` folders):
+IOBES is read as IOB (``S`` starts a mention like ``B``, ``E`` continues it like ``I``), so
+both taggings of a corpus give the same instances.
 
-Corpora of that folder and their converters: BC5CDR-chem / BC5CDR-disease -> ``bc5cdr``
-(task126, task127, task28), NCBI-disease -> ``ncbi_disease`` (task27), BC2GM -> ``bc2gm``
-(task31), linnaeus -> ``linnaeus`` (task33). AnatEM is not converted: no official task uses
-it (task35/36 are AnEM cell and organism-substance extraction, fine-grained types that the
-single ``Anatomy`` tag of AnatEM-IOB does not give). BC4CHEMD-IOB -> ``bc4chemd`` (task125).
-Species-800 (task128) -> ``species800``: that corpus is not in MTL-Bioinformatics-2016; it is read
-from the BioBERT NER copy (folder ``s800/``, same ``word<TAB>tag`` layout and file names), whose
-tags are untyped (``B`` / ``I`` / ``O``) - accepted here as well.
+Default output = the official preparation. The published MedS-Ins script for these files,
+``data_preparing/species800_named_entity_recognition.py`` (github.com/MAGIC-AI4Med/MedS-Ins;
+the official NER files task125-128 share its layout), builds one instance per sentence:
+
+* input: the tokens joined by single spaces, except that ``. , ; : ? !`` are glued to the
+  previous token (brackets, hyphens, quotes keep their spaces: ``( 5 - FU )``);
+* mentions: a ``B`` tag opens one, ``I`` continues an open one (an ``I`` with none open is
+  ignored, its token belongs to no mention), ``O`` closes it; a mention is its tokens joined by
+  single spaces (so ``IL - 2 ,`` stays spaced even where the input glues the comma);
+* output: every mention in order, duplicates kept, joined by ``", "`` and ended by ``"."``.
+
+One documented difference: a sentence without a mention is answered ``There is no related
+enetity.`` (sic). The script wrote "entity", but the published MedS-Bench NER files and the
+official scorer use the misspelling; the scorer (:func:`medsins_datasets.scoring.ner_entities`)
+recognises only it as the empty answer.
+
+``clean=True`` (``medsins convert --clean``) gives readable text instead: no space before ``, .
+; : ) ] % ? !`` nor after ``( [``, ``5 - FU`` -> ``5-FU``, ``' s`` -> ``'s``; mentions are cut from
+that text by token span (always substrings of the input), an ``I`` tag that opens a mention starts
+one (IOB1 style, as conlleval reads it), and mentions are de-duplicated case-insensitively (the
+scorer lower-cases, so two spellings of one mention would count twice in the gold set).
+
+Corpora and converters: BC5CDR-chem / BC5CDR-disease -> ``bc5cdr`` (task126, task127, task28),
+NCBI-disease -> ``ncbi_disease`` (task27), BC2GM -> ``bc2gm`` (task31), linnaeus -> ``linnaeus``
+(task33), BC4CHEMD -> ``bc4chemd`` (task125), Species-800 (BioBERT copy, folder ``s800/``) ->
+``species800`` (task128). AnatEM is not converted: no official task uses it (task35/36 are AnEM
+cell and organism-substance extraction, fine-grained types that AnatEM's single ``Anatomy`` tag
+does not give). The SuperNI-style tasks (task27, task28, task31, task33) write only sentences with
+a mention and the distinct mentions as accepted answers (exact de-duplication; case-insensitive
+with ``clean``); their inputs use the same joining.
 """
 
 from __future__ import annotations
@@ -31,8 +50,13 @@ from medsins_datasets.errors import SourceError
 
 from ._rawfiles import _read_guard, where
 
-#: The official no-entity answer (official misspelling kept: the scorer recognises only it).
+#: The no-entity answer of the published NER files (misspelling kept: the scorer recognises only it).
 NO_ENTITY_ANSWER = "There is no related enetity."
+
+#: What ``clean=True`` changes for the converters of these corpora (``Converter.clean_note``).
+IOB_CLEAN_NOTE = ("readable detokenisation (no space before , . ; : ) ] % ? ! or after ( [, '5 - FU' -> '5-FU'), "
+                  "mentions cut from that text, an opening I- tag starts a mention, mentions de-duplicated "
+                  "case-insensitively")
 
 #: MedS-Ins splits -> the corpus files they are built from (training never reads test.tsv).
 SPLIT_FILES = {"train": ("train.tsv", "devel.tsv"), "test": ("test.tsv",)}
@@ -48,9 +72,48 @@ def iob_raw_files(folder: str, label: str | None = None, origin: str = MTL_HOMEP
 
 @dataclass(frozen=True)
 class Sentence:
-    id: str          # <file stem>-<sentence index>, e.g. "train-12"
-    text: str        # the tokens re-joined (see _joined)
-    mentions: tuple[str, ...]  # substrings of text, in order, duplicates kept
+    id: str                  # <file stem>-<sentence index>, e.g. "train-12"
+    tokens: tuple[str, ...]
+    tags: tuple[str, ...]    # IOB: "O", "B[-type]", "I[-type]" (IOBES read as IOB)
+
+    def text(self, clean: bool = False) -> str:
+        """The sentence as the input of an instance (official joining, or readable with ``clean``)."""
+        return _joined(self.tokens)[0] if clean else official_join(self.tokens)
+
+    def mentions(self, clean: bool = False) -> tuple[str, ...]:
+        """The mentions in order, duplicates kept (official rules, or conlleval rules with ``clean``)."""
+        return _clean_mentions(self.tokens, self.tags) if clean else _official_mentions(self.tokens, self.tags)
+
+
+#: tokens the official preparation glues to the previous token
+_OFFICIAL_GLUED = frozenset({".", ",", ";", ":", "?", "!"})
+
+
+def official_join(tokens: tuple[str, ...] | list[str]) -> str:
+    """The tokens joined as the official preparation joins them (see the module docstring)."""
+    out = tokens[0] if tokens else ""
+    for tok in tokens[1:]:
+        out += tok if tok in _OFFICIAL_GLUED else " " + tok
+    return out
+
+
+def _official_mentions(tokens: tuple[str, ...], tags: tuple[str, ...]) -> tuple[str, ...]:
+    mentions: list[str] = []
+    current: list[str] = []
+    for tok, tag in zip(tokens, tags):
+        kind = tag[0]
+        if kind == "B":
+            if current:
+                mentions.append(" ".join(current))
+            current = [tok]
+        elif kind == "I" and current:
+            current.append(tok)
+        elif kind == "O" and current:
+            mentions.append(" ".join(current))
+            current = []
+    if current:
+        mentions.append(" ".join(current))
+    return tuple(mentions)
 
 
 _NO_SPACE_BEFORE = {",", ".", ";", ":", ")", "]", "%", "?", "!"}
@@ -58,7 +121,7 @@ _NO_SPACE_AFTER = ("(", "[")
 
 
 def _joined(tokens: tuple[str, ...] | list[str]) -> tuple[str, list[tuple[int, int]]]:
-    """Tokens re-joined, with the character span of each token.
+    """Tokens re-joined as readable text (the ``clean`` layout), with each token's character span.
 
     No space before ``, . ; : ) ] % ? !`` or after ``( [``; a ``-`` between two word
     characters is glued (``5 - FU`` -> ``5-FU``) and ``' s`` after a word becomes ``'s``.
@@ -91,41 +154,7 @@ def detokenize(tokens: tuple[str, ...] | list[str]) -> str:
     return _joined(tokens)[0]
 
 
-def iter_sentences(path: Path) -> Iterator[Sentence]:
-    """The sentences of one IOB file; malformed lines raise an error naming file and line."""
-    tokens: list[str] = []
-    tags: list[str] = []
-    k = 0
-    n = 0
-    try:
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                line = line.rstrip("\r\n")
-                if not line.strip():
-                    if tokens:
-                        yield _sentence(f"{path.stem}-{k}", tokens, tags)
-                        k += 1
-                    tokens, tags = [], []
-                    continue
-                parts = line.split("\t")
-                if len(parts) != 2 or not parts[0] or not parts[1]:
-                    raise SourceError(f"{where(path, n, 'word<TAB>tag')}: expected two tab-separated columns "
-                                      f"(got {len(parts)})")
-                tag = parts[1].strip()
-                if tag != "O" and tag not in ("B", "I") and not (tag[:2] in ("B-", "I-") and len(tag) > 2):
-                    raise SourceError(f"{where(path, n, 'tag')}: {tag!r} is not an IOB tag (O, B-<type>, I-<type>, "
-                                      "or untyped B / I)")
-                tokens.append(parts[0])
-                tags.append(tag)
-            if tokens:
-                yield _sentence(f"{path.stem}-{k}", tokens, tags)
-    except SourceError:
-        raise
-    except (UnicodeDecodeError, OSError) as e:
-        raise _read_guard(path, n + 1, e) from None
-
-
-def _sentence(sid: str, tokens: list[str], tags: list[str]) -> Sentence:
+def _clean_mentions(tokens: tuple[str, ...], tags: tuple[str, ...]) -> tuple[str, ...]:
     text, spans = _joined(tokens)
     mentions: list[str] = []
     first = last = -1
@@ -143,7 +172,55 @@ def _sentence(sid: str, tokens: list[str], tags: list[str]) -> Sentence:
             first = last = -1
     if first >= 0:
         mentions.append(text[spans[first][0]:spans[last][1]])
-    return Sentence(sid, text, tuple(mentions))
+    return tuple(mentions)
+
+
+#: IOBES prefixes read as IOB
+_IOBES_AS_IOB = {"S": "B", "E": "I"}
+
+
+def _iob_tag(tag: str) -> str | None:
+    """The IOB form of an IOB / IOBES tag (``S-x`` -> ``B-x``, ``E-x`` -> ``I-x``), None if not one."""
+    if tag == "O":
+        return tag
+    head, rest = tag[:1], tag[1:]
+    if head not in ("B", "I", "E", "S") or (rest and (not rest.startswith("-") or len(rest) < 2)):
+        return None
+    return _IOBES_AS_IOB.get(head, head) + rest
+
+
+def iter_sentences(path: Path) -> Iterator[Sentence]:
+    """The sentences of one IOB / IOBES file; malformed lines raise an error naming file and line."""
+    tokens: list[str] = []
+    tags: list[str] = []
+    k = 0
+    n = 0
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    if tokens:
+                        yield Sentence(f"{path.stem}-{k}", tuple(tokens), tuple(tags))
+                        k += 1
+                    tokens, tags = [], []
+                    continue
+                parts = line.split("\t")
+                if len(parts) != 2 or not parts[0] or not parts[1]:
+                    raise SourceError(f"{where(path, n, 'word<TAB>tag')}: expected two tab-separated columns "
+                                      f"(got {len(parts)})")
+                tag = _iob_tag(parts[1].strip())
+                if tag is None:
+                    raise SourceError(f"{where(path, n, 'tag')}: {parts[1].strip()!r} is not an IOB / IOBES tag (O, "
+                                      "B-<type>, I-<type>, E-<type>, S-<type>, or untyped B / I / E / S)")
+                tokens.append(parts[0])
+                tags.append(tag)
+            if tokens:
+                yield Sentence(f"{path.stem}-{k}", tuple(tokens), tuple(tags))
+    except SourceError:
+        raise
+    except (UnicodeDecodeError, OSError) as e:
+        raise _read_guard(path, n + 1, e) from None
 
 
 def distinct_mentions(mentions: tuple[str, ...] | list[str]) -> list[str]:
@@ -154,10 +231,11 @@ def distinct_mentions(mentions: tuple[str, ...] | list[str]) -> list[str]:
     return list(seen.values())
 
 
-def ner_answer(mentions: tuple[str, ...] | list[str]) -> str:
-    """The official NER answer: ``m1, m2.`` or ``There is no related enetity.``"""
-    uniq = distinct_mentions(mentions)
-    return ", ".join(uniq) + "." if uniq else NO_ENTITY_ANSWER
+def ner_answer(mentions: tuple[str, ...] | list[str], *, clean: bool = False) -> str:
+    """The NER answer: ``m1, m2.`` (duplicates kept, as officially; de-duplicated with ``clean``)
+    or ``There is no related enetity.``"""
+    found = distinct_mentions(mentions) if clean else list(mentions)
+    return ", ".join(found) + "." if found else NO_ENTITY_ANSWER
 
 
 def corpus_files(data_dir: Path, folder: str, split: str) -> list[Path]:
@@ -170,13 +248,14 @@ def corpus_files(data_dir: Path, folder: str, split: str) -> list[Path]:
 
 
 def write_ner(writer: TaskWriter, data_dir: Path, folder: str, tasks: dict[str, dict]) -> None:
-    """Convert one corpus folder into its tasks.
+    """Convert one corpus folder into its tasks (``writer.clean`` picks the clean layout).
 
     ``tasks`` maps a task id to ``{"splits": (...), "style": "list" | "superni", "definition": str}``:
     ``list`` writes the official entity-list answer for every sentence; ``superni`` writes
     the Super-NaturalInstructions style of task27/28/31/33 (only sentences with a mention;
     every distinct mention is an accepted answer, the definition asks for one of them).
     """
+    clean = getattr(writer, "clean", False)
     for split in ("train", "test"):
         wanted = {t: spec for t, spec in tasks.items() if split in spec["splits"]}
         if not wanted:
@@ -184,8 +263,10 @@ def write_ner(writer: TaskWriter, data_dir: Path, folder: str, tasks: dict[str, 
         streams = {t: writer.open(t, split, definition=spec["definition"]) for t, spec in wanted.items()}
         for path in corpus_files(data_dir, folder, split):
             for sent in iter_sentences(path):
+                text, mentions = sent.text(clean), sent.mentions(clean)
                 for t, spec in wanted.items():
                     if spec["style"] == "list":
-                        streams[t].add(sent.text, ner_answer(sent.mentions), id=sent.id)
-                    elif sent.mentions:
-                        streams[t].add(sent.text, distinct_mentions(sent.mentions), id=sent.id)
+                        streams[t].add(text, ner_answer(mentions, clean=clean), id=sent.id)
+                    elif mentions:
+                        accepted = distinct_mentions(mentions) if clean else list(dict.fromkeys(mentions))
+                        streams[t].add(text, accepted, id=sent.id)

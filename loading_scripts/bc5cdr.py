@@ -10,11 +10,15 @@ Splits: train instances from ``train.tsv`` + ``devel.tsv``, test instances from 
 only (the corpus's official split). task127 is test-only in MedS-Bench, so only its test split
 is written.
 
-* task126 / task127: input = the sentence (tokens re-joined), output = the official entity
-  list (``m1, m2.``) or ``There is no related enetity.`` for sentences without a mention
-  (format and scorer: ``loading_scripts/_iob.py``).
+* task126 / task127: by default the instances of the official NER preparation
+  (``data_preparing/species800_named_entity_recognition.py``, whose layout the official NER files
+  share; see ``_iob.py``): input = the tokens joined with ``. , ; : ? !`` glued, output = every
+  mention in order, duplicates kept, ``m1, m2.``, or ``There is no related enetity.`` (sic, the
+  published files' and scorer's spelling; the script wrote "entity") for sentences without one.
 * task28 (SuperNI 1449 style, "write one of them"): only sentences with a disease mention;
   every distinct mention is an accepted output.
+
+``--clean``: readable detokenisation, mentions cut from it and de-duplicated (``_iob.py``).
 
 MedS-Bench evaluated samples of these test sets (A.2 of the paper); the full test files are
 written here - sample with ``medsins build``/the bench runner, not here.
@@ -26,7 +30,7 @@ from pathlib import Path
 
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 
-from ._iob import MTL_HOMEPAGE, write_ner
+from ._iob import IOB_CLEAN_NOTE, MTL_HOMEPAGE, write_ner
 
 CHEM, DISEASE = "BC5CDR-chem-IOB", "BC5CDR-disease-IOB"
 
@@ -61,6 +65,8 @@ CONVERTER = Converter(
     ),
     task_ids=("task126", "task127", "task28"),
     convert=convert,
+    version="2",
+    clean_note=IOB_CLEAN_NOTE,
     notes="--data-dir is the folder holding BC5CDR-chem-IOB/ and BC5CDR-disease-IOB/ "
           "(MTL-Bioinformatics-2016 data/). task28 is also produced by the superni converter from SuperNI task1449.",
 )

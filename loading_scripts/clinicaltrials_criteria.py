@@ -16,21 +16,25 @@ Pass the repository root as ``--data-dir``; the files read, as the repository la
   whitespace between criteria (``"\\n  "``), and entity types may carry a normalised value
   after ``___`` (``Acuteness___chronic``, ``Eq-Operator___LT``).
 
-One instance per trial, as in the official script: input = the trial's criteria text; output
-= a JSON object (indent 4) keyed ``Line0``, ``Line1``, ... (every line up to the last
-annotated one, empty lines included) with ``Entities`` - a list of ``{"<entity text>":
-"<type>"}`` - and ``Relations`` - a list of ``[<head entity>, <tail entity>, "<relation
-type>"]``. Entity text is the tokens of the span joined by spaces (whitespace collapsed); entity
-types are kept as the corpus writes them (normalised values included), like the official data.
-One deliberate difference from the official script: the definition asks for entities and
-relations in order of appearance, so entities are sorted by start token (annotation order kept
-for ties) and relations by the position of their head then tail entity; the official script
-kept the annotation-file order.
+One instance per trial, as the official script (``data_preparing/clinical_trials_ner_relation_
+classification.py``) builds it: input = the trial's criteria text, as the file holds it; output
+= a JSON object (indent 4) keyed ``Line0``, ``Line1``, ... (every line up to the last annotated
+one, empty lines included) with ``Entities`` - a list of ``{"<entity text>": "<type>"}`` in
+annotation order - and ``Relations`` - a list of ``[<head entity>, <tail entity>, "<relation
+type>"]`` in annotation order. Entity text is the tokens of the span joined by single spaces
+(whitespace tokens included, as officially); entity types are kept as the corpus writes them
+(normalised values included), like the official data.
+
+``--clean``: the criteria text stripped, entity texts with whitespace collapsed, and - as the
+definition asks for entities and relations in order of appearance - entities sorted by start
+token (annotation order kept for ties) and relations by the position of their head then tail
+entity.
 
 Splits: the corpus's own - ``train.json`` -> train (the only file the official script read),
 ``dev.json`` -> validation, ``test.json`` -> test (optional). task77 is not in MedS-Bench.
-Instance ids are the NCT ids. Annotated trials whose text file is missing are skipped (counted
-in the log). Not confirmed here: the size of ``train.json`` (not visible in the indexed copy of
+Instance ids are the NCT ids. Documented difference from the official script: annotated trials
+whose text file is missing are skipped (counted in the log; the script wrote them with an empty
+input). Not confirmed here: the size of ``train.json`` (not visible in the indexed copy of
 the repository; its layout is taken from ``dev.json``/``test.json`` and the official script).
 """
 
@@ -73,7 +77,8 @@ def _read_text(path: Path) -> str:
         raise _read_guard(path, None, e) from None
 
 
-def _record(path: Path, k: int, rec: object) -> tuple[str, int, list[tuple[int, str, str]], list[tuple[int, int, str]]]:
+def _record(path: Path, k: int, rec: object, clean: bool = False
+            ) -> tuple[str, int, list[tuple[int, str, str]], list[tuple[int, int, str]]]:
     """Validate one SpERT line record -> (doc id, line, entities (start, text, type), relations)."""
     loc = f"record {k}"
     if not isinstance(rec, dict):
@@ -96,7 +101,9 @@ def _record(path: Path, k: int, rec: object) -> tuple[str, int, list[tuple[int, 
         if not ok:
             raise SourceError(f"{where(path, None, 'entities')}, {loc}: entity {e} is not "
                               "{type, start, end} with 0 <= start < end <= number of tokens")
-        text = " ".join(" ".join(tokens[ent["start"]:ent["end"]]).split())
+        text = " ".join(tokens[ent["start"]:ent["end"]])
+        if clean:
+            text = " ".join(text.split())
         ents.append((ent["start"], text, ent["type"]))
     rels = []
     raw_rels = rec.get("relations", [])
@@ -112,8 +119,12 @@ def _record(path: Path, k: int, rec: object) -> tuple[str, int, list[tuple[int, 
     return doc, int(line), ents, rels
 
 
-def line_output(ents: list[tuple[int, str, str]], rels: list[tuple[int, int, str]]) -> dict:
-    """One line's answer: entities in order of appearance, relations by head then tail position."""
+def line_output(ents: list[tuple[int, str, str]], rels: list[tuple[int, int, str]], clean: bool = False) -> dict:
+    """One line's answer: entities and relations in annotation order (official), or with ``clean``
+    entities in order of appearance and relations by head then tail position."""
+    if not clean:
+        entity = [{text: typ} for _, text, typ in ents]
+        return {"Entities": entity, "Relations": [[entity[h], entity[t], typ] for h, t, typ in rels]}
     order = sorted(range(len(ents)), key=lambda i: ents[i][0])  # stable: annotation order for ties
     pos = {old: new for new, old in enumerate(order)}
     entity = [{ents[i][1]: ents[i][2]} for i in order]
@@ -132,20 +143,22 @@ def _write(writer: TaskWriter, split: str, path: Path, texts: dict[str, Path]) -
         raise SourceError(f"{where(path)}: expected a non-empty JSON list of SpERT line records")
     docs: dict[str, dict[int, dict]] = {}
     for k, rec in enumerate(data):
-        doc, line, ents, rels = _record(path, k, rec)
+        doc, line, ents, rels = _record(path, k, rec, writer.clean)
         lines = docs.setdefault(doc, {})
         if line in lines:
             raise SourceError(f"{where(path, None, 'orig_id')}, record {k}: line {line} of {doc} appears twice")
-        lines[line] = line_output(ents, rels)
+        lines[line] = line_output(ents, rels, writer.clean)
     out = writer.open(TASK, split, definition=DEFINITIONS[TASK])
     missing = 0
     for doc, lines in docs.items():
         if doc not in texts:
             missing += 1
             continue
-        text = _read_text(texts[doc]).strip()
-        if not text:
+        text = _read_text(texts[doc])
+        if not text.strip():
             raise SourceError(f"{where(texts[doc])}: empty criteria text")
+        if writer.clean:
+            text = text.strip()
         out.add(text, document_output(lines), id=doc)
     if missing:
         logger.warning("LCT: %s: %d annotated trial(s) without a text file in %s skipped", path.name, missing, DOCS)
@@ -175,5 +188,7 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note="criteria text stripped, entity whitespace collapsed, entities and relations in order of appearance",
     notes="--data-dir is the root of a clone of uw-bionlp/clinical-trials-gov-data.",
 )

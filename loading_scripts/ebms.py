@@ -11,20 +11,30 @@ the official MedS-Ins preparation script reads (``record``, ``question``, ``answ
 ``sniptext``, ``long``, ``longtext``); the ``id`` attributes are used when present (record
 position / element position otherwise).
 
-Tasks, built as the official preparation script builds them:
+Tasks, built as the official preparation script
+(``data_preparing/ebms_question_answering_and_justification.py``) builds them:
 
 * task99: input the question; output the record's snip texts joined by a space.
 * task100: input a snip text (the statement); output one of its justification texts - one
   instance per ``<long>``.
 
-Text is taken with all nested markup (``itertext``), entities decoded and whitespace
-collapsed. Records without a question or without any snip are skipped (counted in the log); a
-snip without text is an error naming the record.
+Text (default): each element's text as ElementTree gives it (XML entities decoded once,
+whitespace untouched), as the official script takes it (``element.text``) - except that the text
+inside nested markup is kept (``itertext``): ``.text`` stops at the first child element
+(``A <i>second</i> trial agreed.`` -> ``A ``), a loss the official files suffered wherever the
+corpus has inline markup. ``--clean`` also decodes entities that the file escapes twice
+(``&amp;quot;``) and collapses whitespace.
 
-Split: the corpus has no official split, so a documented deterministic one is used: a record
-(question) is a test instance for both tasks when the SHA-256 hash of ``ebms:<record id>``
-falls in the lowest 10% (``_rawfiles.heldout``), otherwise a training instance; the paper
-samples 140 task100 test instances.
+Documented differences from the official script (bug fixes):
+
+* split: the script wrote every record into both files, and MedS-Bench tested task100 on
+  instances of the same records. The corpus has no official split, so a documented
+  deterministic one is used: a record (question) is a test instance for both tasks when the
+  SHA-256 hash of ``ebms:<record id>`` falls in the lowest 10% (``_rawfiles.heldout``), otherwise
+  a training instance (the paper samples 140 task100 test instances, ``--paper-test-sizes``);
+* records without a question or without any snip (the script would stop on them) are skipped
+  (counted in the log); a snip without text is an error naming the record; a justification
+  without text is left out (the script would write ``null``).
 """
 
 from __future__ import annotations
@@ -51,10 +61,15 @@ DEFINITIONS = {
 }
 
 
-def text_of(el: ET.Element | None) -> str:
+CLEAN_NOTE = "doubly escaped entities decoded, whitespace collapsed"
+
+
+def text_of(el: ET.Element | None, clean: bool = False) -> str:
+    """The element's text, nested markup included (whitespace collapsed and entities decoded with ``clean``)."""
     if el is None:
         return ""
-    return " ".join(html.unescape("".join(el.itertext())).split())
+    text = "".join(el.itertext())
+    return " ".join(html.unescape(text).split()) if clean else text
 
 
 def convert(data_dir: Path, writer: TaskWriter) -> None:
@@ -71,24 +86,24 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
         if rid in seen:
             raise SourceError(f"{where(path, None, 'record id')}: duplicate id {rid!r} (record {k})")
         seen.add(rid)
-        question = text_of(rec.find("question"))
+        question = text_of(rec.find("question"), writer.clean)
         answer = rec.find("answer")
         snips = answer.findall("snip") if answer is not None else []
-        if not question or not snips:
+        if not question.strip() or not snips:
             skipped += 1
             continue
         split = "test" if heldout(f"ebms:{rid}", TEST_FRACTION) else "train"
         statements = []
         for j, snip in enumerate(snips, 1):
             sid = (snip.get("id") or "").strip() or str(j)
-            statement = text_of(snip.find("sniptext"))
-            if not statement:
+            statement = text_of(snip.find("sniptext"), writer.clean)
+            if not statement.strip():
                 raise SourceError(f"{where(path, None, 'sniptext')}: missing or empty in snip {sid} of record {rid}")
             statements.append(statement)
             for m, long in enumerate(snip.findall("long"), 1):
                 lid = (long.get("id") or "").strip() or f"{sid}_{m}"
-                justification = text_of(long.find("longtext"))
-                if justification:
+                justification = text_of(long.find("longtext"), writer.clean)
+                if justification.strip():
                     out.add("task100", split, statement, justification, id=f"{rid}-{lid}")
         out.add("task99", split, question, " ".join(statements), id=rid)
     if skipped:
@@ -106,5 +121,7 @@ CONVERTER = Converter(
     raw_files=(RawFile(FILE, f"the corpus XML ({HOMEPAGE})"),),
     task_ids=("task99", "task100"),
     convert=convert,
+    version="2",
+    clean_note=CLEAN_NOTE,
     notes="No official split: deterministic 10% hash split by record for test.",
 )

@@ -7,11 +7,17 @@ Raw files, as github.com/qanastek/FrenchMedMCQA distributes them: ``train.json``
 of one or more letters).
 
 Splits: train from ``train.json``, validation from ``dev.json``, test from ``test.json`` (the
-official split; the train file repeats one question verbatim, kept once). Format: the question and ``A. ...``-``E. ...`` option lines -> the correct
-letters and texts, e.g. ``B. <text>`` or ``A, C. <text A>; <text C>`` for questions with
-several correct options. Note that the official MedS-Bench MCQA scorer compares only the first
-character among a-d: multi-answer questions are judged by their first correct letter, and a
-question whose (first) answer is E can never be scored correct (documented scorer defect).
+official split; the train file repeats one question verbatim, kept once).
+
+Format: the layout of the MedS-Bench file ``MCQA/task60_frenchmedmcqa_question_answering.jsonl``
+(``_mcqa.py``): ``Question: <question>\\nOptions: A: <a>\\tB: <b>\\tC: <c>\\tD: <d>\\tE: <e>`` -> ``Les
+bonnes réponses est C: <c>`` (sic), or ``Les bonnes réponses est A: <a>, C: <c>`` for questions
+with several correct options (the official generators' rule). The first test question matches
+the instance quoted from the official file. Texts as the file holds them; ``--clean`` strips them.
+No official preparation script for this task is published (MedS-Bench took MMedBench's French
+part, which is FrenchMedMCQA's test split). The official MCQA scorer finds no letter in a
+French answer (see ``_mcqa.py``); and it compares only the first character among a-d, so a
+multi-answer question is judged by its first correct letter and an answer E can never be right.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._mcqa import answer_letters, mcqa_answer, mcqa_input
+from ._mcqa import answer_letters, official_answer, official_input
 from ._rawfiles import load_json, text_field, where
 
 logger = logging.getLogger(__name__)
@@ -43,13 +49,15 @@ def _write(writer: TaskWriter, split: str, path: Path) -> None:
         rec = f"record {k}"
         if not isinstance(q, dict):
             raise SourceError(f"{where(path)}, {rec}: not an object")
-        question = text_field(q, "question", path, None)
+        question = text_field(q, "question", path, None)  # validated (a non-blank string), stripped
+        if not writer.clean:
+            question = q["question"]
         answers = q.get("answers")
         if not isinstance(answers, dict) or not answers or not all(
                 isinstance(v, str) and v.strip() for v in answers.values()):
             raise SourceError(f"{where(path, None, 'answers')}, {rec}: expected an object of option texts")
         keys = sorted(answers)
-        options = [answers[x] for x in keys]
+        options = [answers[x].strip() if writer.clean else answers[x] for x in keys]
         letters = answer_letters(q.get("correct_answers"), len(options), path, None, f"correct_answers of {rec}")
         qid = q.get("id")
         qid = str(qid) if isinstance(qid, str) and qid else f"{split}-{k}"
@@ -59,7 +67,7 @@ def _write(writer: TaskWriter, split: str, path: Path) -> None:
             logger.warning("FrenchMedMCQA: %s, record %d repeats question %s exactly; kept once", path.name, k, qid)
             continue
         seen[qid] = q
-        out.add(mcqa_input(question, options), mcqa_answer(options, letters), id=qid)
+        out.add(official_input(question, options, "fr"), official_answer(options, letters, "fr"), id=qid)
 
 
 def convert(data_dir: Path, writer: TaskWriter) -> None:
@@ -81,4 +89,6 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note="question and option texts stripped",
 )

@@ -12,10 +12,17 @@ folder holding the three files as ``--data-dir``.
 
 Splits: the official supervised split - train from ``train_HEAD.json``, validation from
 ``dev_HEAD.json``, test from ``test_HEAD.json``. Questions that refer to an image are kept
-(MMedBench's 2,742 Spanish test questions are the whole test file). Format: the question and
-``A. ...`` lines in ``aid`` order -> ``<letter>. <option text>`` (``_mcqa.py``); ids are
-``<exam key>-<qid>``. Older exams have five options; the official first-letter MCQA scorer knows
-only a-d, so a gold answer E can never be scored correct (documented scorer defect).
+(MMedBench's 2,742 Spanish test questions are the whole test file); ids are ``<exam key>-<qid>``.
+
+Format: the layout of the MedS-Bench file ``MCQA/task129_headqa_question_answering.jsonl``
+(``_mcqa.py``): ``Pregunta: <qtext>\\nOpciones: A: <atext 1>\\tB: <atext 2>\\t...`` (options in
+``aid`` order) -> ``La respuesta correcta es: B: <atext>``. The first test question
+(``Forma fibras extracelulares con gran resistencia a la tensión:``) gives exactly the instance
+quoted from the official file. Texts are written as the files hold them (84 test questions have
+line breaks, tabs or double spaces inside); ``--clean`` collapses their whitespace. No official
+preparation script for this task is published. Older exams have five options; the official
+first-letter MCQA scorer knows only a-d (and finds no letter in a Spanish answer, see
+``_mcqa.py``), so a gold answer E can never be scored correct (documented scorer defect).
 
 The SuperNI-derived HeadQA tasks (task22-25: English answer generation, en<->es translation,
 topic classification) are produced by the ``superni`` converter from SuperNI's files, not here.
@@ -28,7 +35,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._mcqa import LETTERS, mcqa_answer, mcqa_input
+from ._mcqa import LETTERS, official_answer, official_input
 from ._rawfiles import load_json, where
 
 TASK = "task129"
@@ -74,9 +81,11 @@ def _write(writer: TaskWriter, split: str, path: Path) -> None:
                 raise SourceError(f"{where(path, None, 'ra')}, {rec}: right answer {ra} is not among the option ids "
                                   f"{', '.join(map(str, aids))}")
             options = [a["atext"] for a in ordered]
+            if writer.clean:
+                qtext, options = " ".join(qtext.split()), [" ".join(o.split()) for o in options]
             letter = LETTERS[aids.index(ra)]
             qid = str(q.get("qid", k)).strip() or str(k)
-            out.add(mcqa_input(qtext, options), mcqa_answer(options, [letter]), id=f"{exam_key}-{qid}")
+            out.add(official_input(qtext, options, "es"), official_answer(options, [letter], "es"), id=f"{exam_key}-{qid}")
 
 
 def convert(data_dir: Path, writer: TaskWriter) -> None:
@@ -98,5 +107,7 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note="whitespace runs (line breaks, tabs) inside questions and options collapsed to one space",
     notes="task129 only (Spanish MCQA). task22-25 (HeadQA via SuperNI) are produced by the superni converter.",
 )

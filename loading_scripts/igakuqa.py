@@ -16,11 +16,17 @@ the official MedS-Ins preparation read MMedBench's Japanese files instead of Iga
 test written here is every usable 2022 question, not those 199.
 
 Skipped (logged with counts): questions with ``text_only`` false (their image is missing) and
-questions without choices (numeric-entry questions). Format: the question and ``A. ...`` option
-lines -> ``<letters>. <option texts>`` (``_mcqa.py``). The official MCQA scorer compares only the
-first character among a-d: multi-answer questions are judged by their first correct letter, and
-a question whose (first) answer is E can never be scored correct (documented scorer defect; most
-IgakuQA questions have five options).
+questions without choices (numeric-entry questions).
+
+Format: that of the official generator ``data_preparing/igakuqa_mcqa.py`` (and of the MedS-Bench
+file ``MCQA/task59_igakuqa_question_answering.jsonl``): ``質問: <question>\\nオプション: A: <a>\\tB:
+<b>\\t...`` -> ``正しい答えは C: <c> です``, several correct options joined by ``", "`` (``正しい答えは
+A: <a>, C: <c> です``). Texts as the files hold them; ``--clean`` strips them. The official generator
+read MMedBench's Japanese file, not IgakuQA's (see above). The official MCQA scorer finds no letter
+in a Japanese answer (``_mcqa.py``); and it compares only the first character among a-d, so
+multi-answer questions are judged by their first correct letter and a question whose (first)
+answer is E can never be scored correct (documented scorer defect; most IgakuQA questions have
+five options).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._mcqa import answer_letters, mcqa_answer, mcqa_input
+from ._mcqa import answer_letters, official_answer, official_input
 from ._rawfiles import iter_jsonl, text_field, where
 
 logger = logging.getLogger(__name__)
@@ -79,7 +85,11 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
                     raise SourceError(f"{where(path, line, 'choices')}: {len(choices)} options (at most 10 supported)")
                 letters = answer_letters(obj.get("answer"), len(choices), path, line, "answer")
                 pid = text_field(obj, "problem_id", path, line)
-                out.add(mcqa_input(question, choices), mcqa_answer(choices, letters), id=pid)
+                if writer.clean:
+                    choices = [c.strip() for c in choices]
+                else:
+                    question = obj["problem_text"]
+                out.add(official_input(question, choices, "ja"), official_answer(choices, letters, "ja"), id=pid)
         logger.info("IgakuQA %s: skipped %d image question(s) and %d without choices",
                     split, skipped["image"], skipped["no choices"])
 
@@ -93,5 +103,7 @@ CONVERTER = Converter(
     raw_files=(RawFile("*/[0-9][0-9][0-9]-[A-Z].jsonl", f"IgakuQA exam blocks <year>/<exam>-<block>.jsonl ({HOMEPAGE}, data/)"),),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note="question and option texts stripped",
     notes="--data-dir is IgakuQA's data/ folder. Test = the 2022 exam, train = 2018-2021; image questions are skipped.",
 )

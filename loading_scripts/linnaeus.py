@@ -7,7 +7,10 @@ between sentences). Pass the folder that holds ``linnaeus-IOB/`` as ``--data-dir
 Splits: train instances from ``train.tsv`` + ``devel.tsv``, test instances from ``test.tsv``
 only. task33 follows its Super-NaturalInstructions original (SuperNI task1484): only sentences
 with a mention, every distinct mention being an accepted answer ("write one of them"); the
-superni converter produces the same task from the SuperNI file.
+superni converter produces the same task from the SuperNI file. Inputs are joined as the
+official NER preparation joins tokens (``. , ; : ? !`` glued to the previous token, see
+``_iob.py``), mentions are their tokens joined by spaces, de-duplicated exactly; ``--clean`` gives
+readable detokenisation and case-insensitive de-duplication.
 
 The official (SuperNI) definition of task33 asks for genes or proteins although LINNAEUS annotates
 species names; the outputs written here are the corpus's species mentions, as in SuperNI.
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from medsins_datasets.convert import Converter, TaskWriter
 
-from ._iob import iob_raw_files, write_ner
+from ._iob import IOB_CLEAN_NOTE, iob_raw_files, write_ner
 
 FOLDER = "linnaeus-IOB"
 TASK = "task33"
@@ -41,5 +44,7 @@ CONVERTER = Converter(
     raw_files=iob_raw_files(FOLDER),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note=IOB_CLEAN_NOTE,
     notes="--data-dir is the folder holding linnaeus-IOB/ (MTL-Bioinformatics-2016 data/). Outputs are species mentions (the official task33 definition says gene/protein, a SuperNI slip).",
 )

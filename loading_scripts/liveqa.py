@@ -11,6 +11,12 @@ one reference joining the first answer of each. Questions without an answer are 
 Entities that the files escape twice (``&amp;quot;``) are decoded. All instances are
 training instances (the test questions' answers are judged relevance pools, not
 references; task62 is not in MedS-Bench).
+
+Parity: the official preparation (``data_preparing/liveqa_qa.py``) read the Hugging Face
+re-packaging ``truehealth/liveqa`` (columns ``message`` and ``answer``, under 1,000 rows), not
+these XML files; how that copy was made from the TREC files (which answers, how sub-questions
+were joined) is not documented, so its instances cannot be reproduced from the raw files and
+this converter keeps its own documented rules.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
         raise SourceError(f"MedMCQA: neither {TEST_FILE} (dev split as test, {HOMEPAGE}) nor {TRAIN_FILE} "
                           f"(original training file, https://medmcqa.github.io/) is in {data_dir}")
     if test.is_file():
-        write_mcqa_jsonl(writer, TASK, "test", test, DEFINITIONS[TASK], n_options=4)
+        write_mcqa_jsonl(writer, TASK, "test", test, DEFINITIONS[TASK], n_options=4, layout="lines")
     if train.is_file():
         write_train(writer, train)
 
@@ -116,5 +116,7 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK, MCQA, COT),
     convert=convert,
+    version="2",
+    clean_note="task122 question and option texts stripped",
     notes="task122 from medmcqa.jsonl; task63/task64 from the original train.json (cop 1-based). Either file may be absent.",
 )

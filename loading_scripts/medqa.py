@@ -8,8 +8,11 @@ paper's MedS-Bench test sizes), one question per line with ``problem_id``, ``pro
 
 Only test instances are written: these files are the official test splits, and training
 instances must never be made from them (MedQA's train files are not read by this converter).
-Format: the question and ``A. ...`` option lines -> ``<letter>. <option text>`` (see
-``_mcqa.py``; the official MCQA scorer compares the first character).
+Format: the layout of the MedS-Bench MCQA files (``_mcqa.py``): task57 ``Question: <q>\\nOptions:
+A: <a>\\tB: <b>\\tC: <c>\\tD: <d>`` -> ``The right answer is B: <b>``; task58 the same with the
+Chinese labels ``问题`` / ``选项`` / ``正确答案是``. Texts are written as the files hold them
+(MedQA's English vignettes keep their line breaks); ``--clean`` strips them. No official
+preparation script for these tasks is published.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ._mcqa import write_mcqa_jsonl
 
 HOMEPAGE = "https://github.com/aistairc/medLLM_QA_benchmark (original: https://github.com/jind11/MedQA)"
 FILES = {"task57": "medqa_en_4op.jsonl", "task58": "medqa_zh_4op.jsonl"}
+LANGS = {"task57": "en", "task58": "zh"}
 DEFINITIONS = {
     "task57": "Given a question and a list of options, select the correct answer from the options directly.",
     "task58": "Given a question and a list of options, select the correct answer from the options directly.",
@@ -30,7 +34,7 @@ DEFINITIONS = {
 
 def convert(data_dir: Path, writer: TaskWriter) -> None:
     for task, name in FILES.items():
-        write_mcqa_jsonl(writer, task, "test", data_dir / name, DEFINITIONS[task], n_options=4)
+        write_mcqa_jsonl(writer, task, "test", data_dir / name, DEFINITIONS[task], n_options=4, lang=LANGS[task])
 
 
 CONVERTER = Converter(
@@ -45,5 +49,7 @@ CONVERTER = Converter(
     ),
     task_ids=tuple(FILES),
     convert=convert,
+    version="2",
     notes="Test splits only (the staged files are the official test sets).",
+    clean_note="question and option texts stripped",
 )

@@ -6,11 +6,21 @@ Raw file, as github.com/abachaa/MeQSum distributes it:
 (the expert-written summary question); 1,000 rows. Reading it needs ``openpyxl``
 (``pip install medsins[convert]``).
 
-Input: the question (whitespace inside lines tidied, line breaks kept); output: the summary.
-Split: MeQSum has no official split, so a documented deterministic one is used: a row is a
-test instance when the SHA-256 hash of ``meqsum:<File>`` falls in the lowest 10%
-(``_rawfiles.heldout``), otherwise a training instance. Rows without question or summary
-are an error naming the row.
+Instances (default) are those of the official preparation script
+(``data_preparing/meqsum_text_summarization.py``, which reads the sheet with pandas): input =
+the ``CHQ`` cell, output = the ``Summary`` cell, both exactly as the sheet holds them (line
+breaks, double spaces and trailing spaces included), in sheet order. ``--clean`` tidies the
+whitespace: each line stripped with inner runs of spaces collapsed, blank lines dropped (this
+changes about half of the questions).
+
+Documented differences from the official script (bug fixes):
+
+* split: the script wrote all 1,000 rows into one file, the training task, while MedS-Bench
+  tested task114 on 100 of the same rows. MeQSum has no official split, so a documented
+  deterministic one is used: a row is a test instance when the SHA-256 hash of
+  ``meqsum:<File>`` falls in the lowest 10% (``_rawfiles.heldout``), otherwise a training
+  instance (``--paper-test-sizes`` then keeps 100 test rows, the paper's number);
+* a row without question or summary (pandas would give NaN) is an error naming the row.
 """
 
 from __future__ import annotations
@@ -30,12 +40,22 @@ COLUMNS = ("File", "CHQ", "Summary")
 DEFINITIONS = {TASK: "You will be given a long consumer health question. Summarize it as one short question."}
 
 
+CLEAN_NOTE = "question and summary whitespace tidied: lines stripped, inner runs of spaces collapsed, blank lines dropped"
+
+
 def _tidy(text: str) -> str:
     return "\n".join(" ".join(line.split()) for line in text.strip().splitlines() if line.strip())
 
 
-def read_rows(path: Path) -> list[tuple[int, str, str, str]]:
-    """``(row number, file id, question, summary)`` of the sheet, validated."""
+def _cell_text(value: object) -> str:
+    """A cell as the official script's pandas frame holds it, as text (strings unchanged)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
+def read_rows(path: Path, clean: bool = False) -> list[tuple[int, str, str, str]]:
+    """``(row number, file id, question, summary)`` of the sheet, validated (texts tidied with ``clean``)."""
     try:
         import openpyxl
     except ImportError:
@@ -61,7 +81,10 @@ def read_rows(path: Path) -> list[tuple[int, str, str, str]]:
                 if cells[c] is None or not str(cells[c]).strip():
                     raise SourceError(f"{where(path, n, c)}: empty (row {n} of the sheet)")
             fid = str(cells["File"]).strip() if cells["File"] is not None and str(cells["File"]).strip() else f"row{n}"
-            out.append((n, fid, _tidy(str(cells["CHQ"])), _tidy(str(cells["Summary"]))))
+            question, summary = _cell_text(cells["CHQ"]), _cell_text(cells["Summary"])
+            if clean:
+                question, summary = _tidy(question), _tidy(summary)
+            out.append((n, fid, question, summary))
         return out
     finally:
         wb.close()
@@ -69,7 +92,7 @@ def read_rows(path: Path) -> list[tuple[int, str, str, str]]:
 
 def convert(data_dir: Path, writer: TaskWriter) -> None:
     path = data_dir / FILE
-    rows = read_rows(path)
+    rows = read_rows(path, clean=writer.clean)
     if not rows:
         raise SourceError(f"{where(path)}: no question rows")
     streams = {}
@@ -92,5 +115,7 @@ CONVERTER = Converter(
     raw_files=(RawFile(FILE, f"MeQSum questions and summaries, Excel workbook ({HOMEPAGE})"),),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
     notes="Needs openpyxl (the `convert` extra). No official split: deterministic 10% hash split for test.",
+    clean_note=CLEAN_NOTE,
 )

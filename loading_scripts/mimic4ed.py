@@ -17,6 +17,13 @@ is ``True`` or ``False`` (the outcome scoring looks for exactly these words).
   signs, ED length of stay, medication counts);
 * task119: ``outcome_critical`` from triage-time variables.
 
+The instances are those of the official scripts (``data_preparing/mimic4ed_*.py``): the same
+variables in the same order, ``name: value`` lines (values as the CSV writes them, which is how
+pandas printed them), ``True`` / ``False``. There is no clean-up (``--clean`` changes nothing).
+Documented differences (bug fixes): the scripts saved the tasks under outdated ids (task104,
+task105, task106 for today's task117, task119, task118), and built them from the whole cohort,
+see the splits.
+
 Splits: with ``train.csv`` / ``test.csv`` the benchmark's split is kept (train -> train,
 test -> test, every row). With only ``master_dataset.csv`` (which the official MedS-Ins
 preparation used whole, so its training files contained the stays it later tested on),

@@ -8,13 +8,25 @@ Raw files, as PhysioNet distributes them:
 * optionally the official split, ``mimic-cxr-2.0.0-split.csv.gz`` from MIMIC-CXR-JPG
   (dicom_id, study_id, subject_id, split = train / validate / test).
 
-Reports with non-empty FINDINGS and IMPRESSION sections become instances (input: the
-findings, output: the impression, both reflowed; the impression stops at the next
-top-level heading). With the split file, a study's split decides (train -> train,
-validate -> validation, test -> test; studies missing from it are skipped and counted in
-the log). Without it, 5 % of patients are held out by subject_id hash (the same patients
-as in the other MIMIC converters) and the test file holds a seeded sample of 100 of their
-reports, the paper's test size.
+Instances (default), as the official script (``data_preparing/mimic_cxr_text_summarization.py``)
+cuts them: a report containing both ``FINDINGS:`` and ``IMPRESSION:`` gives input = the text
+between the first ``FINDINGS:`` and the first ``IMPRESSION:``, output = the text after
+``IMPRESSION:`` to the end of the report, both with line breaks replaced by spaces and stripped
+(runs of spaces kept). ``--clean``: the sections parsed by heading (``_reports.py``: the impression
+stops at the next top-level heading, e.g. a NOTIFICATION or RECOMMENDATION paragraph) and
+reflowed (hard wraps joined, paragraphs and list items kept, runs of spaces collapsed).
+
+Documented differences from the official script (bug fixes): a report whose findings or
+impression come out empty (e.g. IMPRESSION before FINDINGS, which the script's slice turns into
+an empty input) is skipped; the script cut ``len("FINDINGS: ")`` characters after the heading's
+start, dropping the first character of a section written right after the colon - the section
+here starts right after the colon (the same text after stripping otherwise); and splits:
+
+With the split file, a study's split decides (train -> train, validate -> validation, test ->
+test; studies missing from it are skipped and counted in the log). Without it, 5 % of patients
+are held out by subject_id hash (the same patients as in the other MIMIC converters) and the
+test file holds a seeded sample of 100 of their reports, the paper's test size. (The script
+wrote every report into one file, from which MedS-Bench also drew its test reports.)
 """
 
 from __future__ import annotations
@@ -96,7 +108,23 @@ def read_split(path: Path) -> dict[str, str]:
     return split
 
 
-def summary_pair(text: str) -> tuple[str, str] | None:
+CLEAN_NOTE = "sections parsed by heading (impression stops at the next heading) and reflowed"
+
+
+def official_pair(text: str) -> tuple[str, str] | None:
+    """(findings, impression) cut as the official script cuts them (see the module docstring)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # the script read the files in text mode
+    if "FINDINGS:" not in text or "IMPRESSION:" not in text:
+        return None
+    f, i = text.find("FINDINGS:"), text.find("IMPRESSION:")
+    findings = text[f + len("FINDINGS:"):i].replace("\n", " ").strip()
+    impression = text[i + len("IMPRESSION:"):].replace("\n", " ").strip()
+    return (findings, impression) if findings and impression else None
+
+
+def summary_pair(text: str, clean: bool = False) -> tuple[str, str] | None:
+    if not clean:
+        return official_pair(text)
     sec = sections(text)
     findings, impression = sec.get("FINDINGS"), sec.get("IMPRESSION") or sec.get("IMPRESSIONS")
     if findings is None or impression is None:
@@ -114,7 +142,7 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
     n_reports = n_used = unlisted = 0
     for subject, study, _where, text in iter_reports(data_dir):
         n_reports += 1
-        pair = summary_pair(text)
+        pair = summary_pair(text, writer.clean)
         if pair is None:
             continue
         n_used += 1
@@ -155,5 +183,7 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note=CLEAN_NOTE,
     notes="Credentialed. Needs mimic-cxr-reports.zip or files/; the MIMIC-CXR-JPG split file is used when present.",
 )

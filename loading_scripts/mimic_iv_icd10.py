@@ -13,11 +13,18 @@ Raw files:
   ``icd10cm_codes_<year>.txt``) and, for the procedure codes among the labels,
   ``icd10pcs_order_<year>.txt`` (or ``icd10pcs_codes_<year>.txt``) - see ``icd10cm.py``.
 
-Input: the discharge summary; output: ``CODE: description`` for each label, in the
-file's order, joined with ``; `` (the official layout). Diagnosis codes are written with
-their dot (``I10``, ``E78.5``), procedure codes as they are; a code found in neither
-table is left out (counted in the log) and a summary left with no code is skipped.
-Splits: train -> train, dev -> validation, test -> test (the benchmark's own split; the
+Input: the discharge summary as the file holds it; output: ``CODE: description`` for each
+label, in the file's order, joined with ``; ``, the code written as the labels write it, without
+its dot (``E785``), a procedure table looked up before the diagnosis table - the layout and rules
+of the official ``data_preparing/icd10_code_classification_explanation.py``. ``--clean``: the
+summary stripped and diagnosis codes written with their dot (``E78.5``). A code found in neither
+table is left out (counted in the log, as officially) and a summary left with no code is skipped
+(documented difference: the script wrote an empty answer).
+
+Not the same descriptions as the official files: the official script took them from tables
+crawled from icd10data.com (``crawl_ICD_final.json``, ``crawl_ICD_PCS.json``, not published);
+the CMS tables read here are the public source of those pages, whose wording may differ in
+places. Splits: train -> train, dev -> validation, test -> test (the benchmark's own split; the
 official preparation used the training split only). Task116 is not a MedS-Bench task.
 """
 
@@ -69,18 +76,20 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
             hadm = row["hadm_id"].strip()
             if not hadm:
                 raise SourceError(f"{where(path, line, 'hadm_id')}: empty")
-            text = row["text"].strip()
-            if not text:
+            text = row["text"].strip() if writer.clean else row["text"]
+            if not text.strip():
                 raise SourceError(f"{where(path, line, 'text')}: empty")
             answer = []
             for raw_code in row["labels"].split(";"):
                 code = raw_code.replace(".", "").strip().upper()
                 if not code:
                     continue
-                if code in cm:
+                if writer.clean and code in cm:
                     answer.append(f"{display_code(code, 'cm')}: {cm[code]}")
-                elif code in pcs:
+                elif code in pcs:  # the official look-up order: procedures first
                     answer.append(f"{code}: {pcs[code]}")
+                elif code in cm:
+                    answer.append(f"{code}: {cm[code]}")
                 else:
                     unknown += 1
             if not answer:
@@ -112,5 +121,7 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note="summary stripped; diagnosis codes written with their dot (E78.5)",
     notes="Credentialed. The CMS code tables (public) give the code descriptions.",
 )

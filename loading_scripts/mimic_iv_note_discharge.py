@@ -5,12 +5,24 @@ Raw file: ``discharge.csv.gz`` (or the unpacked ``discharge.csv``) from the ``no
 folder of MIMIC-IV-Note (columns note_id, subject_id, hadm_id, note_type, note_seq,
 charttime, storetime, text).
 
-Input: the summary up to its ``Discharge Instructions:`` heading; output: that heading
-and its section, up to the ``Followup Instructions:`` heading when there is one (the
-official preparation kept everything after the heading, follow-up appointments
-included). Summaries without the heading, or with an empty section, are skipped. Lines
-keep their layout (trailing spaces removed); the official newline clean-up glued words of
-consecutive lines together ("word\\nnext" -> "wordnext") and is not repeated.
+Instances (default), as the official script (``data_preparing/mimic_iv_discharge_instruction_
+completion.py``) builds them: the summary's line breaks inside sentences are removed first (a
+break before a lower-case letter, ``_``, or after indentation becomes a space; a break before
+``, ; : ' " ( ) .`` is dropped; a break after a colon is kept), then the text is split at the
+first ``Discharge Instructions:`` + line break: input = everything before it, output = the
+heading, its line break and everything after it (follow-up appointments included). Summaries
+without that heading are skipped.
+
+``--clean``: no newline removal; input = the summary up to its ``Discharge Instructions:``
+heading line, output = that heading and its section up to the ``Followup Instructions:`` heading
+when there is one, lines keeping their layout (trailing spaces removed, runs of blank lines
+shortened, stripped).
+
+Documented differences from the official script (bug fixes): its newline removal glued the words
+of consecutive lines together (``re.sub(r"\\n([a-z,_])", r"\\1", ...)``: "word\\nnext" ->
+"wordnext", "patient\\n___" -> "patient___"); here a break before a lower-case letter or ``_``
+becomes a space. A summary whose part before or after the heading is empty is skipped (the
+script wrote it).
 
 Splits: as for the radiology tasks, 5 % of patients (subject_id hash) are held out;
 training holds every other patient's summary, the test file a seeded sample of 100
@@ -41,6 +53,32 @@ DEFINITIONS = {
         "language addressed to the patient."
     ),
 }
+
+
+CLEAN_NOTE = ("no newline removal; the instructions stop at the 'Followup Instructions:' heading; trailing spaces "
+              "and extra blank lines removed")
+OFFICIAL_SPLIT = "Discharge Instructions:\n"
+
+
+def remove_unnecessary_newlines(text: str) -> str:
+    """The official newline removal, with its word-gluing slip fixed (see the module docstring)."""
+    text = text.replace(":\n", ":<COLON_NEWLINE>")
+    text = re.sub(r"\n([a-z_])", r" \1", text)  # officially r"\1" (glued the words) and "," included
+    text = re.sub(r"\n,", ",", text)
+    text = re.sub(r"\n\s+([a-z])", r" \1", text)
+    text = re.sub(r"\n([,;:'\"().])", r"\1", text)
+    return text.replace(":<COLON_NEWLINE>", ":\n")
+
+
+def official_split(text: str) -> tuple[str, str] | None:
+    """(input, output) as the official script splits a summary, or None."""
+    text = remove_unnecessary_newlines(text)
+    if OFFICIAL_SPLIT not in text:
+        return None
+    before, after = text.split(OFFICIAL_SPLIT, 1)
+    if not before.strip() or not after.strip():
+        return None
+    return before, OFFICIAL_SPLIT + after
 
 
 def _tidy(text: str) -> str:
@@ -76,7 +114,7 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
         for name, value in (("subject_id", subject), ("note_id", note_id)):
             if not value:
                 raise SourceError(f"{where(path, line, name)}: empty")
-        parts = split_summary(row["text"])
+        parts = split_summary(row["text"]) if writer.clean else official_split(row["text"])
         if parts is None:
             continue
         n_used += 1
@@ -105,5 +143,7 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note=CLEAN_NOTE,
     notes="Credentialed. Test file: 100 summaries from 5% held-out patients (subject_id hash).",
 )

@@ -3,9 +3,19 @@ the modality / anatomy classification tasks (task78-task96).
 
 Raw file: ``radiology.csv.gz`` (or the unpacked ``radiology.csv``) from the ``note/``
 folder of MIMIC-IV-Note (columns note_id, subject_id, hadm_id, note_type, note_seq,
-charttime, storetime, text). Each report's EXAMINATION, FINDINGS and IMPRESSION sections
-are parsed from ``text`` (see ``_reports.py``); reports without all three (non-empty) are
-skipped. Texts are reflowed (hard line wraps joined; paragraphs and list items kept).
+charttime, storetime, text).
+
+Sections (default), cut as the official scripts (``mimic_iv_modality_anatomy_summaries.py``,
+``mimic_modality_and_anatomy_classification.py``) cut them: only reports containing
+``FINDINGS:``, ``IMPRESSION:``, ``EXAMINATION:`` and ``INDICATION:`` are used; findings = the text
+between the first ``FINDINGS:`` and the first ``IMPRESSION:``, impression = the text after
+``IMPRESSION:`` to the end of the report, examination = the text between ``EXAMINATION:`` and
+``INDICATION:``, each stripped, line breaks kept. ``--clean``: the sections parsed by heading
+(``_reports.py``: a section stops at the next top-level heading, so the impression no longer
+carries trailing NOTIFICATION / RECOMMENDATION paragraphs) and reflowed (hard line wraps joined;
+paragraphs and list items kept); INDICATION is then not required. Reports whose findings or
+impression come out empty are skipped (documented fix: the script's slices give an empty input
+when IMPRESSION precedes FINDINGS).
 
 Task layout (the official ``mimic_iv_modality_anatomy_summaries.py`` numbering):
 
@@ -17,8 +27,9 @@ Task layout (the official ``mimic_iv_modality_anatomy_summaries.py`` numbering):
 * task95: findings + impression -> "The imaging modality used for the diagnosis is X."
   (or "The imaging modalities ... are X, Y."), at most 10,000 training reports per
   modality as officially;
-* task96: findings + impression -> "The anatomical location of the diagnosis is X.", at
-  most 10,000 training reports per anatomy.
+* task96: findings + impression -> "The anatomical location of the diagnosis is X." (X as the
+  official script writes it: Chest, Head_and_neck, Brain...; ``--clean`` writes "Head and neck"),
+  at most 10,000 training reports per anatomy.
 
 Modality / anatomy come from keywords of the EXAMINATION line, the rules of the official
 ``mimic_modality_and_anatomy_classification.py``: ``x-ray``, the words CT/CTA, MR/MRI/MRA,
@@ -109,12 +120,33 @@ def modality_answer(mods: list[int]) -> str:
     return "The imaging modalities used for the diagnosis are " + ", ".join(MODALITY[i] for i in mods) + "."
 
 
-def anatomy_answer(a: int) -> str:
-    return f"The anatomical location of the diagnosis is {ANATOMY_WORDS[a].capitalize()}."
+def anatomy_answer(a: int, clean: bool = False) -> str:
+    name = ANATOMY_WORDS[a].capitalize() if clean else ANATOMY[a]
+    return f"The anatomical location of the diagnosis is {name}."
 
 
-def report_parts(text: str) -> tuple[str, str, str] | None:
+CLEAN_NOTE = ("sections parsed by heading (impression stops at the next heading) and reflowed; anatomy label "
+              "'Head and neck' instead of 'Head_and_neck'")
+
+_OFFICIAL_HEADINGS = ("FINDINGS:", "IMPRESSION:", "EXAMINATION:", "INDICATION:")
+
+
+def official_parts(text: str) -> tuple[str, str, str] | None:
+    """(examination, findings, impression) cut as the official scripts cut them, or None."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # the scripts read the CSV in text mode
+    if not all(h in text for h in _OFFICIAL_HEADINGS):
+        return None
+    f, i = text.find("FINDINGS:"), text.find("IMPRESSION:")
+    findings = text[f + len("FINDINGS:"):i].strip()
+    impression = text[i + len("IMPRESSION:"):].strip()
+    exam = text[text.find("EXAMINATION:") + len("EXAMINATION:"):text.find("INDICATION:")].strip()
+    return (exam, findings, impression) if findings and impression else None
+
+
+def report_parts(text: str, clean: bool = False) -> tuple[str, str, str] | None:
     """(examination, findings, impression) of a report, or None when one is missing/empty."""
+    if not clean:
+        return official_parts(text)
     sec = sections(text)
     exam, findings = sec.get("EXAMINATION") or sec.get("EXAM"), sec.get("FINDINGS")
     impression = sec.get("IMPRESSION") or sec.get("IMPRESSIONS")
@@ -126,7 +158,7 @@ def report_parts(text: str) -> tuple[str, str, str] | None:
     return exam, findings, impression
 
 
-def route(exam: str, findings: str, impression: str) -> list[tuple[str, str, str]]:
+def route(exam: str, findings: str, impression: str, clean: bool = False) -> list[tuple[str, str, str]]:
     """[(task id, input, output)] for one report (classification tasks not capped here)."""
     out: list[tuple[str, str, str]] = []
     mods = modalities(exam)
@@ -140,7 +172,7 @@ def route(exam: str, findings: str, impression: str) -> list[tuple[str, str, str
     if mods:
         out.append(("task95", both, modality_answer(mods)))
     if a >= 0:
-        out.append(("task96", both, anatomy_answer(a)))
+        out.append(("task96", both, anatomy_answer(a, clean)))
     return out
 
 
@@ -160,11 +192,11 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
             raise SourceError(f"{where(path, line, 'subject_id')}: empty")
         if not note_id:
             raise SourceError(f"{where(path, line, 'note_id')}: empty")
-        parts = report_parts(row["text"])
+        parts = report_parts(row["text"], writer.clean)
         if parts is None:
             continue
         n_used += 1
-        routed = route(*parts)
+        routed = route(*parts, clean=writer.clean)
         if heldout(subject):
             for tid, inp, outp in routed:
                 tests[tid].offer((note_id, inp, outp))
@@ -185,7 +217,7 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
     if n_used == 0:
         raise SourceError(
             f"{where(path)}: none of its {n_rows} report(s) has non-empty EXAMINATION, FINDINGS and IMPRESSION "
-            "sections; is this MIMIC-IV-Note's radiology file?"
+            "sections (and, without --clean, an INDICATION heading); is this MIMIC-IV-Note's radiology file?"
         )
     for tid in TASK_IDS:
         for note_id, inp, outp in tests[tid].items():
@@ -204,5 +236,7 @@ CONVERTER = Converter(
     ),
     task_ids=TASK_IDS,
     convert=convert,
+    version="2",
+    clean_note=CLEAN_NOTE,
     notes="Credentialed. Test files: 100 reports per task from 5% held-out patients (subject_id hash).",
 )

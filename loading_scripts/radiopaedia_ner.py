@@ -26,10 +26,10 @@ used either.
 
 Instances: input = the sentence's tokens joined by spaces (the official script used a
 ``subtext`` field of its internal file, which the public files are not known to have); output
-= the official format, ``repr`` of ``[[part, type], ...]``, the type spelled as the file spells
-it (as the official script did). Parts are sorted by position (the definition asks for the
-order of the sentence; the official script kept the file order, which normally is the same).
-A sentence without entities gets ``[]``, as in the official script. The fifth RaTE type,
+= the official format, ``repr`` of ``[[part, type], ...]`` in the file's span order, the type
+spelled as the file spells it (as the official script did). A sentence without entities gets
+``[]``, as in the official script. ``--clean``: parts sorted by position (the definition asks for
+the order of the sentence; the file order normally is the same) and types stripped. The fifth RaTE type,
 NON-DISEASE, is kept although the definition names only four parts. Not confirmed: the exact
 spelling of the types in the span files (upper case in the IOB tag set; the converter accepts
 the five types in any case and errs on any other type) and whether the internal training file
@@ -70,8 +70,8 @@ def _fail(path: Path, line: int, field: str, problem: str) -> SourceError:
     return SourceError(f"{where(path, line, field)}: {problem} (RaTE-NER span format, distributed at {HOMEPAGE})")
 
 
-def sentence_parts(rec: dict, path: Path, line: int) -> tuple[list[str], list[list[str]]]:
-    """The tokens of one span record and its ``[part, type]`` list in sentence order."""
+def sentence_parts(rec: dict, path: Path, line: int, clean: bool = False) -> tuple[list[str], list[list[str]]]:
+    """The tokens of one span record and its ``[part, type]`` list (file order; sentence order with ``clean``)."""
     sents = rec.get("sentences")
     if (not isinstance(sents, list) or len(sents) != 1 or not isinstance(sents[0], list) or not sents[0]
             or not all(isinstance(t, str) for t in sents[0])):
@@ -94,8 +94,9 @@ def sentence_parts(rec: dict, path: Path, line: int) -> tuple[list[str], list[li
                                            f"{len(tokens)} (the number of tokens)")
         if span[2].strip().upper() not in TYPES:
             raise _fail(path, line, "ner", f"span {s} has type {span[2]!r}, expected one of {', '.join(TYPES)}")
-        found.append((span[0], span[1], s, [" ".join(tokens[span[0]:span[1] + 1]), span[2].strip()]))
-    found.sort(key=lambda x: x[:3])
+        found.append((span[0], span[1], s, [" ".join(tokens[span[0]:span[1] + 1]), span[2].strip() if clean else span[2]]))
+    if clean:
+        found.sort(key=lambda x: x[:3])
     return tokens, [part for *_, part in found]
 
 
@@ -103,7 +104,7 @@ def _write(writer: TaskWriter, split: str, path: Path) -> None:
     out = writer.open(TASK, split, definition=DEFINITIONS[TASK])
     empty = 0
     for line, rec in iter_jsonl(path):
-        tokens, parts = sentence_parts(rec, path, line)
+        tokens, parts = sentence_parts(rec, path, line, writer.clean)
         empty += not parts
         out.add(" ".join(tokens), repr(parts), id=f"{split}-{line}")
     if out.count == 0:
@@ -134,6 +135,8 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note="parts sorted by position in the sentence, types stripped",
     notes="--data-dir is the root of a download of the RaTE-NER dataset; only its Radiopaedia/ folder is read "
           "(MIMIC_IV/ and all/ hold credentialed MIMIC-IV text and are never read).",
 )

@@ -9,12 +9,16 @@ PLOS article with ``title``, ``article`` (the full text) and ``plain language su
 author summary written for lay readers). Only these three fields are used; other fields of the
 file are ignored.
 
-Input: the title, a line break, then the article text with every verbatim occurrence of the
-plain language summary removed (as the official script does: the PLOS full text may contain
-the author summary), runs of spaces collapsed (line breaks kept); output: the plain language
-summary (whitespace collapsed). Records
-without title or summary are an error naming the line; records with an empty article are
-skipped (counted in the log).
+Instances (default), as the official script writes them: input = the title, a line break, then
+the article text with every verbatim occurrence of the plain language summary removed (the
+PLOS full text may contain the author summary); output = the plain language summary; texts
+untouched. ``--clean``: the title and summary with whitespace collapsed, the article with runs of
+spaces collapsed (line breaks kept) and stripped.
+
+Documented differences from the official script: a record without title or summary is an
+error naming the line (the script would write an empty title or an empty answer); a record
+whose article is empty once the summary is removed is skipped (counted in the log; the script
+would write an instance made of the title alone).
 
 Split: the training file only (the official script's), all training instances; task113 is not
 in MedS-Bench. Instance ids are ``train-<line number>``.
@@ -51,16 +55,20 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
     out = writer.open(TASK, "train", definition=DEFINITIONS[TASK])
     empty = 0
     for n, rec in iter_jsonl(path):
-        title = " ".join(text_field(rec, "title", path, n).split())
-        raw_summary = text_field(rec, SUMMARY, path, n)
+        text_field(rec, "title", path, n)  # validated: a non-blank string
+        text_field(rec, SUMMARY, path, n)
+        title, summary = rec["title"], rec[SUMMARY]
         article = rec.get("article")
         if article is not None and not isinstance(article, str):
             raise SourceError(f"{where(path, n, 'article')}: not a string (a JSON {type(article).__name__})")
-        body = re.sub(r"[ \t]+", " ", (article or "").replace(raw_summary, "")).strip()
-        if not body:
+        body = (article or "").replace(summary, "")
+        if not body.strip():
             empty += 1
             continue
-        out.add(f"{title}\n{body}", " ".join(raw_summary.split()), id=f"train-{n}")
+        if writer.clean:
+            title, summary = " ".join(title.split()), " ".join(summary.split())
+            body = re.sub(r"[ \t]+", " ", body).strip()
+        out.add(f"{title}\n{body}", summary, id=f"train-{n}")
     if empty:
         logger.warning("Readability: %d article(s) without text skipped", empty)
     if out.count == 0:
@@ -76,4 +84,6 @@ CONVERTER = Converter(
     raw_files=(RawFile("**/train_plos.jsonl", f"PLOS readability corpus, training JSON lines ({HOMEPAGE})"),),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note="title and summary whitespace collapsed; article runs of spaces collapsed (line breaks kept), stripped",
 )

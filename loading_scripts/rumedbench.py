@@ -7,8 +7,12 @@ line with ``pairID``, ``context``, ``question`` and ``answer`` (``да`` / ``н�
 
 Splits: train from the train file, validation from the dev file, test from the test file
 (256 questions, the size of MMedBench's Russian test). As in MMedBench, each question is a
-two-option multiple-choice question: context, question and ``A. да`` / ``B. нет`` ->
-``A. да`` or ``B. нет`` (scored by the first letter).
+two-option multiple-choice question, in the layout of the MedS-Bench file
+``MCQA/task61_rumedbench_question_answering.jsonl`` (``_mcqa.py``): ``Вопрос: <question>\\nВарианты:
+A: да\\tB: нет`` -> ``Правильные ответ: A: да`` (sic). The question is written WITHOUT its context
+passage: the instance quoted from the official file (a RuMedDaNet test question, found in the
+staged test file) has none, i.e. MMedBench kept only the question. Texts as the file holds them;
+``--clean`` strips them. No official preparation script for this task is published.
 
 Not converted: ``RuMedTest/private_test_v1.jsonl`` (the RuMedTest multiple-choice questions)
 is distributed WITHOUT answers, so it cannot give test instances; RuMedBench's other parts
@@ -23,7 +27,7 @@ from pathlib import Path
 from medsins_datasets.convert import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
-from ._mcqa import mcqa_answer, mcqa_input
+from ._mcqa import official_answer, official_input
 from ._rawfiles import iter_jsonl, text_field, where
 
 TASK = "task61"
@@ -43,10 +47,12 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
             answer = text_field(obj, "answer", path, line).lower()
             if answer not in OPTIONS:
                 raise SourceError(f"{where(path, line, 'answer')}: must be да or нет")
-            context = text_field(obj, "context", path, line)
-            question = text_field(obj, "question", path, line)
+            question = text_field(obj, "question", path, line)  # validated, stripped
+            if not writer.clean:
+                question = obj["question"]
             pid = obj.get("pairID")
-            out.add(mcqa_input(f"{context}\n{question}", OPTIONS), mcqa_answer(OPTIONS, ["AB"[OPTIONS.index(answer)]]),
+            out.add(official_input(question, OPTIONS, "ru"),
+                    official_answer(OPTIONS, ["AB"[OPTIONS.index(answer)]], "ru"),
                     id=str(pid) if isinstance(pid, str) and pid else f"{split}-{line}")
 
 
@@ -63,5 +69,7 @@ CONVERTER = Converter(
     ),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
+    clean_note="question text stripped",
     notes="task61 from RuMedDaNet; RuMedTest has no public answers and is not converted.",
 )

@@ -5,16 +5,23 @@ behind the Hugging Face ``species_800`` dataset that the official MedS-Ins prepa
 with ``train.tsv``, ``devel.tsv`` and ``test.tsv`` (``word<TAB>tag``, a blank line between
 sentences; untyped tags ``B`` / ``I`` / ``O``). Pass the folder that holds ``s800/`` as
 ``--data-dir``. Species-800 is not among the corpora of github.com/cambridgeltl/MTL-Bioinformatics-2016
-(not found in its ``data/`` listing); a typed ``B-Species`` copy in the same layout converts too.
+(not found in its ``data/`` listing); a typed ``B-Species`` copy, or an IOBES one, converts too.
 
-Splits: train instances from ``train.tsv`` + ``devel.tsv``, test instances from ``test.tsv``
-only. The official preparation script (``species800_named_entity_recognition.py``) builds its
-file from ``test.tsv``; that is not repeated here - the training task never reads the test file
-(a test checks that no test sentence reaches the training file).
+Instances (default) are those of the official preparation script
+(``data_preparing/species800_named_entity_recognition.py``), described in ``_iob.py``: input =
+the tokens joined with ``. , ; : ? !`` glued, output = every organism mention in order
+(duplicates kept) joined by ``", "`` and ended by ``"."``. ``--clean``: readable detokenisation and
+de-duplicated mentions (``_iob.py``).
 
-Format as the other NER tasks (``_iob.py``): input = the sentence, output = the distinct
-organism mentions ``m1, m2.`` or ``There is no related enetity.`` (the official scorer's
-spelling; the official Species-800 script wrote "entity", which the scorer would not accept).
+Documented differences from the official script (bug fixes):
+
+* split: the script built its (training) file from ``test.tsv``, the test split of MedS-Bench's
+  task128, so the benchmark's test sentences were training data. Here train instances come from
+  ``train.tsv`` + ``devel.tsv`` and test instances from ``test.tsv`` only (a test checks that no
+  test sentence reaches the training file);
+* no-entity answer: ``There is no related enetity.`` (sic), the spelling of the published
+  MedS-Bench NER files and of the official scorer; the script wrote "entity", which the scorer
+  would not recognise as the empty answer.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from pathlib import Path
 
 from medsins_datasets.convert import Converter, TaskWriter
 
-from ._iob import iob_raw_files, write_ner
+from ._iob import IOB_CLEAN_NOTE, iob_raw_files, write_ner
 
 FOLDER = "s800"
 TASK = "task128"
@@ -48,5 +55,7 @@ CONVERTER = Converter(
     raw_files=iob_raw_files(FOLDER, "Species-800", BIOBERT),
     task_ids=(TASK,),
     convert=convert,
+    version="2",
     notes="--data-dir is the folder holding s800/ (BioBERT NER data). Training uses train+devel only, never test.tsv.",
+    clean_note=IOB_CLEAN_NOTE,
 )

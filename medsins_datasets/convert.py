@@ -9,24 +9,43 @@ that replaces the output folder only once everything succeeded: nothing is half-
 
 The registry learns which converter serves which task from these declarations
 (:func:`converter_for_task`), so adding a source touches one file.
+
+Parity and clean-ups. Where the official MedS-Ins preparation script of a source is published
+(``data_preparing/`` of github.com/MAGIC-AI4Med/MedS-Ins), a converter's DEFAULT output is what
+that script writes from the same raw files, text untouched; it differs only by the fixes of real
+bugs that its module docstring lists (test instances kept out of training, deterministic order,
+current task ids...). Text clean-ups (whitespace reflow, readable detokenisation...) are opt-in:
+``run_converter(..., clean=True)`` / ``medsins convert --clean`` sets :attr:`TaskWriter.clean`,
+which a converter with a clean-up reads (its :attr:`Converter.clean_note` says what changes);
+the others ignore it. The manifest records the choice.
+
+Paper test sizes. The paper evaluated a seeded random sample of most benchmark test sets
+(supplementary section A.2, "Task Category Details": e.g. 50 NER sentences, 100 summaries).
+``paper_test_sizes=True`` (``--paper-test-sizes``) keeps, after conversion, a deterministic
+seeded sample of that size of each benchmark task's test split, in file order; the sizes are
+data (column ``paper_test_size`` of ``data/tasks.csv``). ``test_size=N`` (``--test-size N``)
+does the same with one size for every benchmark task. The manifest records what was kept.
 """
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import logging
 import pkgutil
+import random
 import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .definitions import REWRITES_FIELD, Definitions
 from .errors import CredentialedDataError, SourceError, UnknownTaskError
-from .registry import Task, get_task
+from .registry import Task, all_tasks, get_task
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +74,8 @@ class Converter:
     convert: Callable[[Path, "TaskWriter"], None]
     version: str = "1"
     notes: str = ""
+    #: what ``--clean`` changes for this source ("" = nothing: the converter ignores the option)
+    clean_note: str = ""
 
     @property
     def tasks(self) -> list[Task]:
@@ -90,6 +111,7 @@ class Converter:
             "raw_files": [{"pattern": r.pattern, "description": r.description, "required": r.required} for r in self.raw_files],
             "tasks": list(self.task_ids),
             "notes": self.notes,
+            "clean": self.clean_note,
         }
 
 
@@ -120,12 +142,18 @@ class _TaskFileStream:
 
 
 class TaskWriter:
-    """Creates task files for one converter run inside a staging folder."""
+    """Creates task files for one converter run inside a staging folder.
 
-    def __init__(self, root: Path, converter: Converter, definitions: Definitions | None = None):
+    ``clean`` asks the converter for its documented text clean-ups instead of the official
+    preparation's output (see the module docstring); converters without one ignore it.
+    """
+
+    def __init__(self, root: Path, converter: Converter, definitions: Definitions | None = None,
+                 *, clean: bool = False):
         self.root = root
         self.converter = converter
         self.definitions = definitions
+        self.clean = bool(clean)
         self.written: dict[str, dict[str, int]] = {}
         self._open: list[_TaskFileStream] = []
 
@@ -209,37 +237,138 @@ def converter_for_task(task: str | Task) -> Converter | None:
     return None
 
 
+#: Seed prefix of the test-size samples (the task id is appended): recorded in the manifest.
+TEST_SAMPLE_SEED = "medsins-paper-test-size-v1"
+
+#: Where the per-task sizes come from (cited in the manifest and the docs).
+PAPER_TEST_SIZE_SOURCE = ("Wu et al., Towards evaluating and building versatile large language models for medicine, "
+                          "supplementary section A.2 'Task Category Details' (\"During testing, we randomly sample N ...\")")
+
+
+@lru_cache(maxsize=1)
+def paper_test_size_table() -> dict[str, int]:
+    """``{task id: n}``: the test sample size the paper gives for a MedS-Bench task.
+
+    Read from the ``paper_test_size`` column of ``data/tasks.csv`` (empty where the paper gives
+    no sample size: MCQA, PICO, ADE and RCT are evaluated on their whole test split).
+    """
+    text = resources.files("medsins_datasets").joinpath("data", "tasks.csv").read_text(encoding="utf-8")
+    sizes: dict[str, int] = {}
+    for row in csv.DictReader(text.splitlines()):
+        value = (row.get("paper_test_size") or "").strip()
+        if value:
+            sizes[row["task_id"]] = int(value)
+    return sizes
+
+
+def _test_size_plan(paper: bool, size: int | None) -> dict[str, int]:
+    """``{task id: n}`` of the benchmark tasks whose test split is to be sampled."""
+    if paper and size is not None:
+        raise SourceError("choose either the paper's test sizes (--paper-test-sizes) or one size (--test-size), not both")
+    if size is not None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise SourceError(f"--test-size must be a positive whole number, got {size!r}")
+        return {t.task_id: size for t in all_tasks() if t.in_bench}
+    if paper:
+        bench = {t.task_id for t in all_tasks() if t.in_bench}
+        return {tid: n for tid, n in paper_test_size_table().items() if tid in bench}
+    return {}
+
+
+def _sample_test_file(path: Path, task_id: str, k: int) -> tuple[int, int]:
+    """Keep a seeded sample of ``k`` instances of a written test file, in file order.
+
+    The file is one written by :class:`_TaskFileStream` (one instance per line); it is
+    rewritten with the same header. Returns ``(kept, of)``.
+    """
+    header_lines: list[str] = []
+    records: list[dict] = []
+    with open(path, encoding="utf-8") as fh:
+        in_instances = False
+        for line in fh:
+            if not in_instances:
+                header_lines.append(line)
+                in_instances = line.rstrip("\n").endswith('"Instances": [')
+                continue
+            body = line.strip().rstrip(",")
+            if body.startswith("{"):
+                records.append(json.loads(body))
+    n = len(records)
+    if n <= k:
+        return n, n
+    keep = sorted(random.Random(f"{TEST_SAMPLE_SEED}:{task_id}").sample(range(n), k))
+    tmp = path.with_name(path.name + ".sample")
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write("".join(header_lines))
+        out.write(",\n".join("  " + json.dumps(records[i], ensure_ascii=False) for i in keep))
+        out.write("\n ]\n}\n")
+    tmp.replace(path)
+    return k, n
+
+
+def _apply_test_sizes(root: Path, written: dict[str, dict[str, int]], plan: dict[str, int]) -> dict[str, dict]:
+    """Sample the test files of the planned tasks in ``root``; update ``written``; return the record."""
+    done: dict[str, dict] = {}
+    for cfg, splits in written.items():
+        task = get_task(cfg)
+        k = plan.get(task.task_id)
+        if k is None or "test" not in splits:
+            continue
+        kept, of = _sample_test_file(root / "test" / f"{task.task_id}_{cfg}.json", task.task_id, k)
+        splits["test"] = kept
+        done[task.task_id] = {"size": k, "kept": kept, "of": of}
+    return done
+
+
 def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
-                  definitions: str | Path | Definitions | None = None, overwrite: bool = True) -> dict[str, dict[str, int]]:
+                  definitions: str | Path | Definitions | None = None, overwrite: bool = True,
+                  clean: bool = False, paper_test_sizes: bool = False,
+                  test_size: int | None = None) -> dict[str, dict[str, int]]:
     """Convert raw files into upstream-layout task files in ``out_dir``.
 
     Returns ``{config_name: {split: n_instances}}``. The output appears atomically: the
     files are written to a temporary sibling folder which replaces ``out_dir`` at the end.
+
+    ``clean`` applies the converter's documented text clean-ups (default: the official
+    preparation's output). ``paper_test_sizes`` / ``test_size`` keep a seeded sample of each
+    benchmark task's test split of the paper's size / of one size (see the module docstring).
     """
     conv = get_converter(name)
     data_dir = Path(data_dir).expanduser().resolve()
     out_dir = Path(out_dir).expanduser().resolve()
+    plan = _test_size_plan(paper_test_sizes, test_size)
     conv.check_raw_files(data_dir)
     defs = definitions if isinstance(definitions, Definitions) or definitions is None else Definitions(definitions)
     if out_dir.exists() and not overwrite:
         raise SourceError(f"output folder {out_dir} exists (pass overwrite=True / --overwrite)")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    writer = TaskWriter(staging, conv, defs)
+    writer = TaskWriter(staging, conv, defs, clean=clean)
     try:
         conv.convert(data_dir, writer)
         writer.close_all()
         empty = [f"{cfg}/{split}" for cfg, splits in writer.written.items() for split, n in splits.items() if n == 0]
         if empty:
             raise SourceError(f"{conv.source}: no instances produced for {', '.join(empty)}")
+        sampled = _apply_test_sizes(staging, writer.written, plan)
         manifest = {
             "converter": conv.name,
             "version": conv.version,
             "source": conv.source,
             "access": conv.access,
             "credentialed": conv.access == "credentialed" or any(get_task(c).is_credentialed for c in writer.written),
+            # --clean: requested, and whether this converter has a clean-up to apply
+            "clean": bool(clean),
+            "clean_applied": bool(clean and conv.clean_note),
             "tasks": writer.written,
         }
+        if plan:
+            manifest["test_sampling"] = {
+                "mode": "paper" if paper_test_sizes else "fixed",
+                "source": PAPER_TEST_SIZE_SOURCE if paper_test_sizes else f"--test-size {test_size}",
+                "seed": f"{TEST_SAMPLE_SEED}:<task id>",
+                "tasks": sampled,
+            }
         (staging / CONVERT_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         if out_dir.exists():
             backup = out_dir.with_name(f".{out_dir.name}.old")

@@ -55,7 +55,8 @@ def test_bc4chemd_fixture_exact_answers(tmp_path):
     assert _io(out, "train", "task125") == [
         ("train-0", "FIXTURE fixturol and sodium fixturate mix.", ["fixturol, sodium fixturate."]),
         ("train-1", "FIXTURE no chemicals.", [NO_ENTITY]),
-        ("devel-0", "FIXTURE Fixturol (fixturol) again.", ["Fixturol."]),  # devel -> train, de-duplicated
+        # devel -> train; official joining (brackets spaced) and duplicate mentions kept
+        ("devel-0", "FIXTURE Fixturol ( fixturol ) again.", ["Fixturol, fixturol."]),
     ]
     assert _io(out, "test", "task125") == [
         ("test-0", "FIXTURE testoxin only.", ["testoxin."]),
@@ -67,14 +68,54 @@ def test_bc4chemd_fixture_exact_answers(tmp_path):
     assert entry["f1"] == 100.0 and entry["n"] == 2
 
 
+def _to_iobes(text: str) -> str:
+    """The same corpus tagged IOBES (S- single tokens, E- last tokens), as MTL's *-IOBES folders."""
+    out = []
+    for block in text.split("\n\n"):
+        rows = [line.split("\t") for line in block.splitlines() if line]
+        for k, (word, tag) in enumerate(rows):
+            nxt = rows[k + 1][1] if k + 1 < len(rows) else "O"
+            if tag != "O" and not nxt.startswith("I-"):
+                tag = ("S-" if tag.startswith("B-") else "E-") + tag[2:]
+            out.append(f"{word}\t{tag}")
+        out.append("")
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("folder", ["BC4CHEMD", "BC4CHEMD-IOBES"])
+def test_bc4chemd_folder_names_users_have(tmp_path, folder):
+    """MTL-Bioinformatics-2016 names the folders BC4CHEMD/ and BC4CHEMD-IOBES/ (S- and E- tags)."""
+    raw = tmp_path / "raw"
+    (raw / folder).mkdir(parents=True)
+    for name in ("train.tsv", "devel.tsv", "test.tsv"):
+        text = (FIXTURES / "bc4chemd/BC4CHEMD-IOB" / name).read_text(encoding="utf-8")
+        (raw / folder / name).write_text(_to_iobes(text) if folder.endswith("IOBES") else text, encoding="utf-8")
+    if folder.endswith("IOBES"):
+        assert "S-Chemical" in (raw / folder / "train.tsv").read_text() and "E-Chemical" in (raw / folder / "train.tsv").read_text()
+    reference = tmp_path / "iob"
+    run_converter("bc4chemd", FIXTURES / "bc4chemd", reference)
+    out = tmp_path / "o"
+    assert run_converter("bc4chemd", raw, out) == {"bc4chemd_chemical_ner": {"train": 3, "test": 2}}
+    for split in ("train", "test"):
+        assert _io(out, split, "task125") == _io(reference, split, "task125")
+
+
 def test_bc4chemd_errors(tmp_path):
     raw = _copy(tmp_path, "bc4chemd")
     (raw / "BC4CHEMD-IOB/test.tsv").unlink()
-    _raises_nothing_written(tmp_path, "bc4chemd", raw, r"(?s)BC4CHEMD-IOB/test\.tsv.*chemdner")
+    _raises_nothing_written(tmp_path, "bc4chemd", raw, r"(?s)BC4CHEMD\*/test\.tsv.*BC4CHEMD-IOBES.*chemdner")
     raw = _copy(tmp_path / "b", "bc4chemd")
     p = raw / "BC4CHEMD-IOB/train.tsv"
-    p.write_text(p.read_text().replace("sodium\tB-Chemical", "sodium\tS-Chemical"))
-    _raises_nothing_written(tmp_path, "bc4chemd", raw, r"file train\.tsv, line 4, field 'tag': 'S-Chemical' is not an IOB tag")
+    p.write_text(p.read_text().replace("sodium\tB-Chemical", "sodium\tX-Chemical"))
+    _raises_nothing_written(tmp_path, "bc4chemd", raw,
+                            r"file train\.tsv, line 4, field 'tag': 'X-Chemical' is not an IOB / IOBES tag")
+    # a folder with only test.tsv, next to one with only train.tsv, is not a corpus
+    raw = tmp_path / "c"
+    (raw / "BC4CHEMD").mkdir(parents=True)
+    (raw / "BC4CHEMD-IOBES").mkdir()
+    shutil.copy(FIXTURES / "bc4chemd/BC4CHEMD-IOB/train.tsv", raw / "BC4CHEMD/train.tsv")
+    shutil.copy(FIXTURES / "bc4chemd/BC4CHEMD-IOB/test.tsv", raw / "BC4CHEMD-IOBES/test.tsv")
+    _raises_nothing_written(tmp_path, "bc4chemd", raw, r"no folder with train\.tsv and test\.tsv among BC4CHEMD-IOB/")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,15 +178,23 @@ def test_mmedbench_fixture_exact_and_split(tmp_path):
     counts = run_converter("mmedbench", FIXTURES / "mmedbench", out)
     assert counts["mmedbench_rationale_ja"] == {"train": 2, "test": 1} and len(counts) == 6
     assert written_splits(out) == {"train": set(MMED), "test": set(MMED)}
+    # the layout of the official Rationale files: localized MCQA input, then the answer sentence
+    labels = {"task51": ("问题", "选项", "正确答案是 ", "。"), "task52": ("Question", "Options", "The right answer is ", "."),
+              "task53": ("Question", "Options", "La bonne réponse est ", "."),
+              "task54": ("質問", "オプション", "正しい答えは ", " です。"),
+              "task55": ("Вопрос", "Варианты", "Правильный ответ: ", "."),
+              "task56": ("Pregunta", "Opciones", "La respuesta correcta es ", ".")}
     for task, lang in MMED.items():
+        q, o, pre, post = labels[task]
         assert _io(out, "test", task) == [(
             "test-1",
-            f"FIXTURE {lang} Test question 1?\nA. alpha\nB. beta\nC. gamma\nD. delta\nAnswer: B. beta",
+            f"{q}: FIXTURE {lang} Test question 1?\n{o}: A: alpha\tB: beta\tC: gamma\tD: delta\n{pre}B: beta{post}",
             [f"FIXTURE {lang} Test rationale 1."])]
         train = _io(out, "train", task)
         assert train[1] == (
             "train-2",
-            f"FIXTURE {lang} Train question 2?\nA. one\nB. two\nC. three\nD. four\nE. five\nAnswer: A, C. one; three",
+            f"{q}: FIXTURE {lang} Train question 2?\n{o}: A: one\tB: two\tC: three\tD: four\tE: five\n"
+            f"{pre}A: one, C: three{post}",
             [f"FIXTURE {lang} Train rationale 2."])
         assert not any("Test" in i for _, i, _ in train)  # training reads Train/ only
     assert header_fields(out, "test", "task54")["Input_language"] == ["Japanese"]
@@ -179,13 +228,18 @@ def test_igakuqa_fixture_split_by_year_and_skips(tmp_path):
     out = tmp_path / "o"
     counts = run_converter("igakuqa", FIXTURES / "igakuqa", out)
     assert counts == {"igakuqa_ja": {"train": 2, "test": 1}}  # image question and numeric question skipped
+    # the official generator's layout (data_preparing/igakuqa_mcqa.py)
     assert _io(out, "test", "task59") == [
-        ("116A1", "FIXTURE 2022 問題1はどれか。\nA. 選択肢a\nB. 選択肢b\nC. 選択肢c\nD. 選択肢d\nE. 選択肢e", ["E. 選択肢e"])]
+        ("116A1", "質問: FIXTURE 2022 問題1はどれか。\nオプション: A: 選択肢a\tB: 選択肢b\tC: 選択肢c\tD: 選択肢d\tE: 選択肢e",
+         ["正しい答えは E: 選択肢e です"])]
     train = _io(out, "train", "task59")
-    assert [(i, o) for i, _, o in train] == [("115A1", ["B. 選択肢b"]), ("115A3", ["A, D. 選択肢a; 選択肢d"])]
+    assert [(i, o) for i, _, o in train] == [("115A1", ["正しい答えは B: 選択肢b です"]),
+                                              ("115A3", ["正しい答えは A: 選択肢a, D: 選択肢d です"])]
     assert all(i.startswith("115") for i, _, _ in train)  # no 2022 (test) question in training
-    # documented scorer defect (as for FrenchMedMCQA): the official first-letter rule knows only A-D
+    # documented scorer defects: the official first-letter rule knows only A-D, and strips only the
+    # English "the right answer is", so a Japanese gold answer reads as no letter at all
     assert S.mcqa_correct("B", "B. 選択肢b") and not S.mcqa_correct("E", "E. 選択肢e")
+    assert not S.mcqa_correct("B", "正しい答えは B: 選択肢b です")
 
 
 def test_igakuqa_errors(tmp_path):
@@ -211,12 +265,15 @@ def test_headqa_fixture_exact(tmp_path):
     out = tmp_path / "o"
     counts = run_converter("headqa", FIXTURES / "headqa", out)
     assert counts == {"headqa_es": {"train": 2, "validation": 1, "test": 1}}
-    opts4 = "\nA. FIXTURE opción 1\nB. FIXTURE opción 2\nC. FIXTURE opción 3\nD. FIXTURE opción 4"
-    assert _io(out, "test", "task129") == [("cuaderno_2013_1_M-7", "FIXTURE pregunta de prueba" + opts4, ["B. FIXTURE opción 2"])]
+    opts4 = "\nOpciones: A: FIXTURE opción 1\tB: FIXTURE opción 2\tC: FIXTURE opción 3\tD: FIXTURE opción 4"
+    assert _io(out, "test", "task129") == [("cuaderno_2013_1_M-7", "Pregunta: FIXTURE pregunta de prueba" + opts4,
+                                            ["La respuesta correcta es: B: FIXTURE opción 2"])]
     train = _io(out, "train", "task129")
     # options are put in aid order (the fixture lists them backwards); five-option questions keep E
-    assert train[0] == ("cuaderno_2013_1_M-1", "FIXTURE pregunta de entrenamiento 1" + opts4, ["C. FIXTURE opción 3"])
-    assert train[1][2] == ["E. FIXTURE opción 5"] and train[1][1].endswith("\nE. FIXTURE opción 5")
+    assert train[0] == ("cuaderno_2013_1_M-1", "Pregunta: FIXTURE pregunta de entrenamiento 1" + opts4,
+                        ["La respuesta correcta es: C: FIXTURE opción 3"])
+    assert train[1][2] == ["La respuesta correcta es: E: FIXTURE opción 5"]
+    assert train[1][1].endswith("\tE: FIXTURE opción 5")
     assert "prueba" not in json.dumps(train, ensure_ascii=False)
     assert converter_for_task("task22").name == "superni"  # task22-25 (HeadQA via SuperNI) stay with superni
 
@@ -245,9 +302,11 @@ def test_medmcqa_train_tasks_exact_and_task122_kept(tmp_path, caplog):
     # cop is 1-based in the original release: 3 -> C, 1 -> A, 4 -> D
     assert [(i, o) for i, _, o in _io(out, "train", "task64")] == [("fx-0001", ["C. c1"]), ("fx-0002", ["A. a2"]), ("fx-0003", ["D. d3"])]
     assert _io(out, "train", "task63") == [("fx-0001", q1, ["FIXTURE explanation 1.\nAnswer: C. c1"])]  # null/blank exp left out
-    assert _io(out, "test", "task122") == [("1", "FIXTURE dev question?\nA. w\nB. x\nC. y\nD. z", ["D. z"])]
+    assert _io(out, "test", "task122") == [("1", "Question: FIXTURE dev question?\nOptions:\nA. w\nB. x\nC. y\nD. z",
+                                             ["The right answer is D: z"])]
     train_inputs = {i.input for t in ("task63", "task64") for i in instances(out, "train", t)}
     assert not {i.input for i in instances(out, "test", "task122")} & train_inputs
+    assert not any("dev question" in i for i in train_inputs)
     assert get_converter("medmcqa").task_ids == ("task122", "task64", "task63")
 
 

@@ -238,8 +238,9 @@ def test_ebms_qa_and_justification(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         run_converter("ebms", FIXTURES / "ebms", out)
     assert written_splits(out) == {"train": {"task99", "task100"}, "test": {"task99", "task100"}}
+    # default = the official script: element texts untouched (the question's triple space kept)
     assert pairs(out, "train", "task99") == [
-        ("9001", "FIXTURE: Does invented drug X relieve made-up pain?",
+        ("9001", "FIXTURE: Does invented drug X relieve   made-up pain?",
          ["FIXTURE: Yes, drug X relieves made-up pain. FIXTURE: It may cause nausea."])]
     assert pairs(out, "train", "task100") == [
         ("9001-1_1", "FIXTURE: Yes, drug X relieves made-up pain.", ["FIXTURE: A trial of 40 patients found less pain & no harm."]),
@@ -253,6 +254,11 @@ def test_ebms_qa_and_justification(tmp_path, caplog):
     assert "1 record(s) without a question or an answer skipped" in caplog.text
     head = header_fields(out, "test", "task100")
     assert head["Source"] == ["EBM Summariser Corpus"] and head["Categories"] == ["Question Answering"]
+    # --clean collapses whitespace; the instances are otherwise the same
+    clean = tmp_path / "c"
+    run_converter("ebms", FIXTURES / "ebms", clean, clean=True)
+    assert pairs(clean, "train", "task99")[0][1] == "FIXTURE: Does invented drug X relieve made-up pain?"
+    assert pairs(clean, "train", "task100") == pairs(out, "train", "task100")
 
 
 def test_ebms_errors(tmp_path):

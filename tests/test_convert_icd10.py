@@ -37,16 +37,22 @@ def test_icd10cm_code_explanation(capsys, tmp_path):
     assert rc == 0, err
     assert written_splits(out) == {"train": {"task115"}}
     got = [(i.input, i.output[0]) for i in instances(out, "train", "task115")]
-    # the newest table (2024 order file) wins over the 2023 codes file; PCS codes are not included
-    assert got == [
+    # the newest table (2024 order file) wins over the 2023 codes file; PCS codes are not included;
+    # codes without their dot, as the official preparation wrote them
+    expected = [
         ("A00", "Cholera"),
-        ("A00.0", "Cholera due to Vibrio cholerae 01, biovar cholerae"),
-        ("E78.5", "Hyperlipidemia, unspecified"),
+        ("A000", "Cholera due to Vibrio cholerae 01, biovar cholerae"),
+        ("E785", "Hyperlipidemia, unspecified"),
         ("I10", "Essential (primary) hypertension"),
-        ("S72.001A", "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture"),
+        ("S72001A", "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture"),
     ]
+    assert got == expected
     assert "Access" not in header_fields(out, "train", "task115")
     assert manifest(out)["credentialed"] is False
+    # --clean: the usual written form with the dot
+    run_converter("icd10cm", TABLES, tmp_path / "clean", clean=True)
+    assert [(i.input, i.output[0]) for i in instances(tmp_path / "clean", "train", "task115")] == [
+        (display_code(code, "cm"), desc) for code, desc in expected]
 
 
 def test_malformed_table_line(tmp_path):
@@ -76,17 +82,27 @@ def test_mimic_iv_icd10_coding(capsys, tmp_path, mimic_icd_raw, caplog):
     train = instances(out, "train", "task116")
     # the summary whose only code is unknown is skipped
     assert [i.id for i in train] == ["hadm29000001", "hadm29000002"]
-    assert train[0].output == ["S72.001A: Fracture of unspecified part of neck of right femur, initial encounter for "
+    # the official layout: codes as the labels write them (no dot), "; "-joined, in label order
+    assert train[0].output == ["S72001A: Fracture of unspecified part of neck of right femur, initial encounter for "
                                "closed fracture; I10: Essential (primary) hypertension; 0DTJ4ZZ: Resection of Appendix, "
                                "Percutaneous Endoscopic Approach"]
-    assert train[1].output == ["E78.5: Hyperlipidemia, unspecified"]
+    assert train[1].output == ["E785: Hyperlipidemia, unspecified"]
     assert train[0].input.startswith("SYNTHETIC discharge summary: admitted")
     assert [i.output[0] for i in instances(out, "validation", "task116")] == [
-        "A00.0: Cholera due to Vibrio cholerae 01, biovar cholerae"]
+        "A000: Cholera due to Vibrio cholerae 01, biovar cholerae"]
     assert [i.id for i in instances(out, "test", "task116")] == ["hadm29000005"]
     assert "2 label(s) not in the code tables" in caplog.text and "1 summaries had no known code" in caplog.text
     assert "SYNTHETIC" not in caplog.text + stdout + err
     assert_credentialed_output(out)
+
+
+def test_mimic_iv_icd10_clean_writes_dotted_codes(tmp_path, mimic_icd_raw):
+    out = tmp_path / "m"
+    run_converter("mimic_iv_icd10", mimic_icd_raw, out, clean=True)
+    train = instances(out, "train", "task116")
+    assert train[0].output[0].startswith("S72.001A: Fracture of unspecified part")
+    assert train[1].output == ["E78.5: Hyperlipidemia, unspecified"]
+    assert manifest(out)["clean_applied"] is True
 
 
 def test_mimic_iv_icd10_errors(tmp_path, mimic_icd_raw):

@@ -48,30 +48,33 @@ def test_cli_convert_splits_from_their_files(capsys, tmp_path):
             blob = inst.input + "\n".join(inst.output)
             assert not any(t.rstrip(".") in blob for t in train_texts), (tid, inst.id)
 
-    # task42 / task43: premise -> entailed / contradicting hypothesis, a full stop added only if missing
+    # task42 / task43 (default = the official script): texts strip().capitalize()-d (letter case lost
+    # after the first character), and a full stop appended to the hypothesis even after its own
     t42 = instances(out, "train", "task42")
     assert [(i.input, i.output) for i in t42] == [
-        (r["sentence1"], [r["sentence2"].rstrip(".") + "."]) for r in train if r["gold_label"] == "entailment"]
-    assert [i.output[0] for i in instances(out, "test", "task42")][-1] == "SYNTHETIC: An oral finding was documented."
+        (r["sentence1"].strip().capitalize(), [r["sentence2"].strip().capitalize() + "."])
+        for r in train if r["gold_label"] == "entailment"]
+    assert [i.output[0] for i in instances(out, "test", "task42")][-1] == "Synthetic: an oral finding was documented.."
     t43 = instances(out, "test", "task43")
-    assert [i.input for i in t43] == [r["sentence1"] for r in test if r["gold_label"] == "contradiction"]
-    # the original letter case is kept (the official capitalize() would give "Bp 150/90")
-    assert "BP 150/90" in t42[0].input
+    assert [i.input for i in t43] == [r["sentence1"].strip().capitalize() for r in test if r["gold_label"] == "contradiction"]
+    assert "bp 150/90" in t42[0].input  # the official capitalize()
 
-    # task44: one instance per premise with exactly one hypothesis per label; the test premise
-    # that has only two hypotheses is skipped
+    # task44: three consecutive records of one premise with one hypothesis per label; the test
+    # premise that has only two hypotheses is left out
     t44 = instances(out, "train", "task44")
     assert len(t44) == 2 and len(instances(out, "test", "task44")) == 1
     for inst in t44:
         lines = inst.input.split("\n")
         premise = lines[0].removeprefix("Statement: ")
-        by_hyp = {r["sentence2"].rstrip("."): r["gold_label"] for r in train if r["sentence1"] == premise}
+        by_hyp = {r["sentence2"].strip().capitalize(): r["gold_label"] for r in train
+                  if r["sentence1"].strip().capitalize() == premise}
+        assert len(by_hyp) == 3
         answers = inst.output[0].split("\n")
-        assert len(lines) == 4 and len(answers) == 3
+        assert len(lines) == 4 and len(answers) == 4 and answers[-1] == ""  # every line ends with a break
         for k, (line, ans) in enumerate(zip(lines[1:], answers), 1):
-            hyp = line.removeprefix(f"Sentence{k}: ").rstrip(".")
+            hyp = line.removeprefix(f"Sentence{k}: ")
             assert ans == f"Sentence{k} is {by_hyp[hyp]}."
-        assert sorted(a.split(" is ")[1] for a in answers) == ["contradiction.", "entailment.", "neutral."]
+        assert sorted(a.split(" is ")[1] for a in answers[:3]) == ["contradiction.", "entailment.", "neutral."]
     # the order is seeded: a second run writes the same files
     out2 = tmp_path / "again"
     run_converter("mednli", RAW, out2)
@@ -80,6 +83,42 @@ def test_cli_convert_splits_from_their_files(capsys, tmp_path):
 
     assert_credentialed_output(out)
     assert header_fields(out, "train", "task41")["Definition"].startswith("You are given a premise")
+
+
+def test_clean_keeps_letter_case_and_adds_full_stops_only_when_missing(tmp_path):
+    out = tmp_path / "o"
+    run_converter("mednli", RAW, out, clean=True)
+    train, test = raw_records("mli_train_v1.jsonl"), raw_records("mli_test_v1.jsonl")
+    t42 = instances(out, "train", "task42")
+    assert [(i.input, i.output) for i in t42] == [
+        (r["sentence1"], [r["sentence2"].rstrip(".") + "."]) for r in train if r["gold_label"] == "entailment"]
+    assert [i.output[0] for i in instances(out, "test", "task42")][-1] == "SYNTHETIC: An oral finding was documented."
+    assert "BP 150/90" in t42[0].input
+    t44 = instances(out, "train", "task44")
+    assert len(t44) == 2
+    for inst in t44:
+        lines = inst.input.split("\n")
+        premise = lines[0].removeprefix("Statement: ")
+        by_hyp = {r["sentence2"].rstrip("."): r["gold_label"] for r in train if r["sentence1"] == premise}
+        answers = inst.output[0].split("\n")
+        assert len(answers) == 3
+        for k, (line, ans) in enumerate(zip(lines[1:], answers), 1):
+            assert line.endswith(".") and ans == f"Sentence{k} is {by_hyp[line.removeprefix(f'Sentence{k}: ').rstrip('.')]}."
+    # task41 is the same either way (the official layout, texts untouched)
+    default = tmp_path / "d"
+    run_converter("mednli", RAW, default)
+    assert instances(out, "test", "task41") == instances(default, "test", "task41")
+
+
+def test_task44_groups_never_mix_premises():
+    from medsins_datasets.loading_scripts.mednli import premise_triples
+
+    def rec(p, lab, i):
+        return {"premise": p, "label": lab, "id": str(i)}
+    recs = [rec("A", "entailment", 1), rec("A", "neutral", 2), rec("B", "contradiction", 3),  # a mixed "triple"
+            rec("C", "entailment", 4), rec("C", "contradiction", 5), rec("C", "neutral", 6),
+            rec("D", "entailment", 7), rec("D", "entailment", 8), rec("D", "neutral", 9)]  # not one per label
+    assert [[r["id"] for r in g] for g in premise_triples(recs)] == [["4", "5", "6"]]
 
 
 def test_official_definitions_are_used(tmp_path):

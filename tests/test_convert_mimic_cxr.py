@@ -35,13 +35,41 @@ def test_official_split_from_the_split_file(capsys, tmp_path):
     assert written_splits(out) == {"train": {"task112"}, "validation": {"task112"}, "test": {"task112"}}
     train = instances(out, "train", "task112")
     assert [i.id for i in train] == ["s59000001", "s59000002", "s59000004"]
-    assert train[0].input == "SYNTHETIC: the lungs are clear. No pleural effusion or pneumothorax."
+    # default: the official cut - text between FINDINGS: and IMPRESSION:, line breaks -> spaces, stripped
+    # (the report's double spaces and its " \n " line starts stay as spaces)
+    report = (RAW / "files/p19/p19000001/s59000001.txt").read_text(encoding="utf-8")
+    f, i = report.find("FINDINGS:"), report.find("IMPRESSION:")
+    assert train[0].input == report[f + 10:i].replace("\n", " ").strip()
+    assert train[0].input == "SYNTHETIC: the lungs are clear.  No pleural effusion or  pneumothorax."
+    assert train[0].output == [report[i + 12:].replace("\n", " ").strip()]
     assert train[0].output == ["SYNTHETIC: no acute cardiopulmonary process."]
     assert [i.id for i in instances(out, "validation", "task112")] == ["s59000003"]
     # s59000006 (test) has no IMPRESSION: skipped
     assert [i.id for i in instances(out, "test", "task112")] == ["s59000005"]
     assert_credentialed_output(out)
     assert "SYNTHETIC" not in stdout + err
+
+
+def test_clean_reflows_sections(tmp_path):
+    out = tmp_path / "cxr"
+    run_converter("mimic_cxr", RAW, out, clean=True)
+    train = instances(out, "train", "task112")
+    assert [i.id for i in train] == ["s59000001", "s59000002", "s59000004"]
+    assert train[0].input == "SYNTHETIC: the lungs are clear. No pleural effusion or pneumothorax."
+    assert train[0].output == ["SYNTHETIC: no acute cardiopulmonary process."]
+
+
+def test_official_cut_edge_cases():
+    from medsins_datasets.loading_scripts.mimic_cxr import official_pair
+
+    # the impression runs to the end of the report (a NOTIFICATION paragraph included), as officially
+    text = " FINDINGS: \n SYNTHETIC lungs clear.\n IMPRESSION: \n SYNTHETIC normal.\n NOTIFICATION: SYNTHETIC call.\n"
+    assert official_pair(text) == ("SYNTHETIC lungs clear.", "SYNTHETIC normal.  NOTIFICATION: SYNTHETIC call.")
+    # documented fixes: a section written right after the colon keeps its first letter, and an
+    # IMPRESSION before FINDINGS (empty slice) is skipped instead of giving an empty input
+    assert official_pair("FINDINGS:Clear.\nIMPRESSION:Normal.") == ("Clear.", "Normal.")
+    assert official_pair("IMPRESSION: normal.\nFINDINGS: clear.") is None
+    assert official_pair("FINDINGS: clear only.") is None
 
 
 @pytest.mark.parametrize("with_split", [False, True])

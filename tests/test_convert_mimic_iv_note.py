@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import logging
 from pathlib import Path
 
@@ -102,19 +103,38 @@ def test_radiology_tasks_routing_and_patient_split(capsys, tmp_path, caplog):
     for piece in pieces:
         assert piece not in caplog.text and piece not in stdout + err
 
+    # default: the sections cut as the official scripts cut them (text between the headings,
+    # stripped, line breaks kept; the impression runs to the end of the report)
+    text = note_texts("radiology.csv.gz")[0]
     head = instances(out, "train", "task84")[0]
-    assert head.input == ("SYNTHETIC: no intracranial hemorrhage. The ventricles are normal in size and "
-                          "configuration.")
-    assert head.output == ["1. SYNTHETIC: no acute intracranial process.\n2. SYNTHETIC: mild sinus thickening."]
+    assert head.input == text[text.find("FINDINGS:") + 9:text.find("IMPRESSION:")].strip()
+    assert head.input == "SYNTHETIC: no intracranial hemorrhage. The ventricles\nare normal in size and configuration."
+    assert head.output == [text[text.find("IMPRESSION:") + 11:].strip()]
+    assert head.output[0].endswith("NOTIFICATION:  SYNTHETIC: findings discussed with Dr. ___ by phone.")
     t95 = {i.id: i for i in instances(out, "train", "task95")}
     assert t95["19000001-RR-1"].output == ["The imaging modality used for the diagnosis is CT."]
     assert t95["19000007-RR-1"].output == ["The imaging modality used for the diagnosis is X-ray."]
     assert t95["19000001-RR-1"].input == head.input + "\n" + head.output[0]
     t96 = {i.id: i.output[0] for i in instances(out, "train", "task96")}
-    assert t96["19000001-RR-1"] == "The anatomical location of the diagnosis is Head and neck."
+    assert t96["19000001-RR-1"] == "The anatomical location of the diagnosis is Head_and_neck."  # official label
     assert t96["19000008-RR-1"] == "The anatomical location of the diagnosis is Pelvis."
     assert_credentialed_output(out)
     assert_push_refused(capsys, out, tmp_path / "built")
+
+
+def test_radiology_clean_sections_and_labels(tmp_path):
+    """--clean: sections end at the next heading, text reflowed, readable anatomy label; same routing."""
+    out = tmp_path / "rad"
+    run_converter("mimic_iv_note_radiology", RAW, out, clean=True)
+    assert routing(out, "train") == EXPECTED_TRAIN and routing(out, "test") == EXPECTED_TEST
+    head = instances(out, "train", "task84")[0]
+    assert head.input == ("SYNTHETIC: no intracranial hemorrhage. The ventricles are normal in size and "
+                          "configuration.")
+    assert head.output == ["1. SYNTHETIC: no acute intracranial process.\n2. SYNTHETIC: mild sinus thickening."]
+    t96 = {i.id: i.output[0] for i in instances(out, "train", "task96")}
+    assert t96["19000001-RR-1"] == "The anatomical location of the diagnosis is Head and neck."
+    m = json.loads((out / ".medsins_convert.json").read_text())
+    assert m["clean"] is True and m["clean_applied"] is True
 
 
 def test_classification_cap_and_test_sample_size(tmp_path, monkeypatch):
@@ -185,14 +205,43 @@ def test_corrupt_gzip_is_reported_without_content(tmp_path):
 
 
 def test_discharge_instruction_completion(capsys, tmp_path):
+    """Default: the official split at 'Discharge Instructions:' after the official newline removal,
+    with its word-gluing slip fixed; the follow-up section stays in the answer as officially."""
     out = tmp_path / "dis"
     rc, stdout, err = cli_convert(capsys, "mimic_iv_note_discharge", RAW, out)
     assert rc == 0, err
     train = instances(out, "train", "task76")
     test = instances(out, "test", "task76")
-    # no heading / empty section are skipped; the held-out patient's summary is the test set
-    assert [i.id for i in train] == ["19000001-DS-1", "19000002-DS-2"]
+    # no heading -> skipped; the held-out patient's summary is the test set; an instructions section
+    # holding only the follow-up heading is kept (the official script keeps it)
+    assert [i.id for i in train] == ["19000001-DS-1", "19000002-DS-2", "19000004-DS-4"]
     assert [i.id for i in test] == ["19000006-DS-5"]
+    first = train[0]
+    assert first.output == ["Discharge Instructions:\nDear Mx. ___,\nSYNTHETIC: you were admitted for a cough.\n"
+                            "Please rest.\n \nFollowup Instructions:\n___\n"]
+    raw = note_texts("discharge.csv.gz")[0]
+    assert first.input == raw[:raw.index("Discharge Instructions:\n")].replace("cough for\nthree", "cough for three")
+    # the official re.sub(r"\n([a-z,_])", r"\1") would have written "forthree": fixed, a space instead
+    assert "made-up cough for three days." in first.input and "forthree" not in first.input
+    assert test[0].output == ["Discharge Instructions:\nSYNTHETIC: held-out instructions.\n"]
+    assert_credentialed_output(out)
+    assert "SYNTHETIC" not in stdout + err
+
+
+def test_discharge_newline_removal_rules():
+    from medsins_datasets.loading_scripts.mimic_iv_note_discharge import remove_unnecessary_newlines
+
+    text = "Take:\nthe pill\ntwice daily\n, with food\n  and water\n(not juice)\nCall ___\n___ if needed\nDone"
+    assert remove_unnecessary_newlines(text) == (
+        "Take:\nthe pill twice daily, with food and water(not juice)\nCall ___ ___ if needed\nDone")
+
+
+def test_discharge_clean_stops_at_followup(tmp_path):
+    out = tmp_path / "dis"
+    run_converter("mimic_iv_note_discharge", RAW, out, clean=True)
+    train = instances(out, "train", "task76")
+    # --clean: an empty section (before the follow-up heading) is skipped
+    assert [i.id for i in train] == ["19000001-DS-1", "19000002-DS-2"]
     first = train[0]
     assert first.output == ["Discharge Instructions:\nDear Mx. ___,\nSYNTHETIC: you were admitted for a cough.\n"
                             "Please rest."]
@@ -200,9 +249,7 @@ def test_discharge_instruction_completion(capsys, tmp_path):
     assert first.input.startswith("Name:  ___") and first.input.endswith("SYNTHETIC bronchitis")
     assert "Discharge Instructions" not in first.input
     assert "made-up cough for\nthree days." in first.input  # line layout kept, words not glued
-    assert test[0].output == ["Discharge Instructions:\nSYNTHETIC: held-out instructions."]
-    assert_credentialed_output(out)
-    assert "SYNTHETIC" not in stdout + err
+    assert instances(out, "test", "task76")[0].output == ["Discharge Instructions:\nSYNTHETIC: held-out instructions."]
 
 
 def test_malformed_discharge_record(capsys, tmp_path):
@@ -213,7 +260,7 @@ def test_malformed_discharge_record(capsys, tmp_path):
 
 
 def test_unexpected_exception_is_replaced_by_a_content_free_error(capsys, tmp_path, monkeypatch):
-    def broken_route(exam, findings, impression):
+    def broken_route(exam, findings, impression, clean=False):
         raise ValueError(f"cannot handle {findings!r}")  # a bug whose message would quote the report
 
     monkeypatch.setattr(rad, "route", broken_route)

@@ -116,10 +116,10 @@ def test_clinicaltrials_criteria(tmp_path, caplog):
     assert first.input == ("Inclusion Criteria:\n  - Chronic blorp pain\n  - Age 20 - 40 years\n"
                            "Exclusion Criteria:\n  - FIXTURE snurfle fever")
     got = json.loads(first.output[0])
-    # every line up to the last annotated one; entities in order of appearance, relations remapped
+    # every line up to the last annotated one; entities and relations in annotation order (official)
     assert list(got) == ["Line0", "Line1", "Line2", "Line3", "Line4"]
     assert got["Line1"] == {
-        "Entities": [{"Chronic": "Acuteness___chronic"}, {"blorp pain": "Condition"}, {"blorp pain": "Condition-Name"}],
+        "Entities": [{"blorp pain": "Condition"}, {"blorp pain": "Condition-Name"}, {"Chronic": "Acuteness___chronic"}],
         "Relations": [[{"blorp pain": "Condition"}, {"Chronic": "Acuteness___chronic"}, "Acuteness"]],
     }
     assert got["Line2"] == got["Line3"] == got["Line0"] == {"Entities": [], "Relations": []}
@@ -128,6 +128,14 @@ def test_clinicaltrials_criteria(tmp_path, caplog):
     assert json.loads(instances(out, "validation", "task77")[0].output[0])["Line1"]["Entities"] == [{"invented pills": "Drug"}]
     test_ids = {i.id for i in instances(out, "test", "task77")}
     assert test_ids == {"NCT90000004"} and not test_ids & {i.id for i in train}
+    # --clean: entities in order of appearance, relations remapped
+    clean = tmp_path / "c"
+    run_converter("clinicaltrials_criteria", FIXTURES / "clinicaltrials_criteria", clean, clean=True)
+    got = json.loads(instances(clean, "train", "task77")[0].output[0])
+    assert got["Line1"] == {
+        "Entities": [{"Chronic": "Acuteness___chronic"}, {"blorp pain": "Condition"}, {"blorp pain": "Condition-Name"}],
+        "Relations": [[{"blorp pain": "Condition"}, {"Chronic": "Acuteness___chronic"}, "Acuteness"]],
+    }
 
 
 def test_clinicaltrials_criteria_errors(tmp_path):
@@ -183,13 +191,21 @@ def test_readability(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         run_converter("readability", FIXTURES / "readability", out)
     assert pairs(out, "train", "task113") == [
-        # the summary is removed from the article text, as in the official script
+        # the summary is removed from the article text, as in the official script; texts untouched
+        ("train-1", "FIXTURE: An invented  study of blorp\nFIXTURE: Background text.  Results follow.",
+         ["FIXTURE: We studied blorp in mice."]),
+        ("train-3", "FIXTURE: Snurfle genes\nFIXTURE: Methods and results about snurfle genes.",
+         ["FIXTURE: Snurfle genes  matter."]),
+    ]
+    assert "1 article(s) without text skipped" in caplog.text
+    clean = tmp_path / "c"
+    run_converter("readability", FIXTURES / "readability", clean, clean=True)
+    assert pairs(clean, "train", "task113") == [
         ("train-1", "FIXTURE: An invented study of blorp\nFIXTURE: Background text. Results follow.",
          ["FIXTURE: We studied blorp in mice."]),
         ("train-3", "FIXTURE: Snurfle genes\nFIXTURE: Methods and results about snurfle genes.",
          ["FIXTURE: Snurfle genes matter."]),
     ]
-    assert "1 article(s) without text skipped" in caplog.text
 
 
 def test_readability_errors(tmp_path):

@@ -163,7 +163,10 @@ def test_bc5cdr_real_full_corpus(capsys, tmp_path):
             (ans,) = inst.output
             if ans != "There is no related enetity.":
                 assert ans.endswith(".")
-                assert all(m in inst.input for m in ans[:-1].split(", ")), inst.id
+                # mentions are their tokens joined by spaces (official), the input glues . , ; : ? !
+                squeezed = "".join(inst.input.split())
+                assert all("".join(m.split()) in squeezed for m in ans[:-1].split(", ")), inst.id
+    # (the instance-by-instance comparison with the official rules is in test_convert_parity.py)
     # round trip: the gold answers scored against themselves give F1 100 with the official NER rule
     for insts, task in ((chem_test, "task126"), (dis_test, "task127")):
         refs = [i.output[0] for i in insts]
@@ -175,7 +178,8 @@ def test_bc5cdr_real_full_corpus(capsys, tmp_path):
     t28 = instances(out, "test", "task28")
     with_mention = [i for i in dis_test if i.output[0] != "There is no related enetity."]
     assert [i.id for i in t28] == [i.id for i in with_mention]
-    assert all(len(i.output) >= 1 and all(m in i.input for m in i.output) for i in t28)
+    assert all(i.input == j.input for i, j in zip(t28, with_mention))
+    assert all(len(i.output) == len(set(i.output)) >= 1 for i in t28)  # distinct accepted answers
 
 
 @pytest.mark.parametrize("name, folder, task, n_test", [
@@ -191,7 +195,7 @@ def test_other_iob_corpora_real(tmp_path, name, folder, task, n_test):
     train, test = instances(out, "train", task), instances(out, "test", task)
     assert {i.id.split("-")[0] for i in train} <= {"train", "devel"} and {i.id.split("-")[0] for i in test} == {"test"}
     assert 0 < len(test) < _raw_sentences(raw / folder / "test.tsv")  # only sentences with a mention
-    assert all(i.output and all(m in i.input for m in i.output) for i in train + test)
+    assert all(i.output and len(i.output) == len(set(i.output)) for i in train + test)
     assert sum(counts[next(iter(counts))].values()) == len(train) + len(test)
     assert converter_for_task(task) is not None
 
@@ -199,14 +203,21 @@ def test_other_iob_corpora_real(tmp_path, name, folder, task, n_test):
 def test_iob_fixture_exact_answers(tmp_path):
     out = tmp_path / "o"
     run_converter("bc5cdr", FIXTURES / "bionlp_ner", out)
+    # default = the official NER preparation: ". , ; : ? !" glued, brackets spaced, duplicates kept
     assert _io(out, "train", "task126") == [
         ("train-0", "FIXTURE fixturol and fixtamine hydro chloride help.", ["fixturol, fixtamine, hydro chloride."]),
         ("train-1", "FIXTURE nothing here.", ["There is no related enetity."]),
-        # the devel file goes to train; mentions are de-duplicated case-insensitively
-        ("devel-0", "FIXTURE Fixturol (fixturol) again.", ["Fixturol."]),
+        ("devel-0", "FIXTURE Fixturol ( fixturol ) again.", ["Fixturol, fixturol."]),  # devel goes to train
     ]
-    # an I- tag that opens a mention starts one (IOB1 style)
-    assert _io(out, "test", "task126")[0] == ("test-0", "FIXTURE testamine, none else.", ["testamine."])
+    # an I- tag with no open mention belongs to none (official rule)
+    assert _io(out, "test", "task126")[0] == ("test-0", "FIXTURE testamine, none else.", ["There is no related enetity."])
+    assert manifest(out)["clean"] is False
+    # --clean: readable text, an opening I- tag starts a mention, case-insensitive de-duplication
+    clean = tmp_path / "c"
+    run_converter("bc5cdr", FIXTURES / "bionlp_ner", clean, clean=True)
+    assert _io(clean, "train", "task126")[2] == ("devel-0", "FIXTURE Fixturol (fixturol) again.", ["Fixturol."])
+    assert _io(clean, "test", "task126")[0] == ("test-0", "FIXTURE testamine, none else.", ["testamine."])
+    assert manifest(clean)["clean"] is True and manifest(clean)["clean_applied"] is True
     assert _io(out, "test", "task127") == [
         ("test-0", "FIXTURE test syndrome and fixture fever.", ["test syndrome, fixture fever."]),
         ("test-1", "FIXTURE healthy.", ["There is no related enetity."]),
@@ -228,7 +239,7 @@ def test_iob_errors_name_file_line_and_source(tmp_path):
     with pytest.raises(SourceError, match=r"file train\.tsv, line 4, field 'word<TAB>tag'"):
         run_converter("bc5cdr", raw, tmp_path / "o")
     path.write_text(path.read_text().replace("fixtamine B-Chemical", "fixtamine\tX-Chemical"))
-    with pytest.raises(SourceError, match=r"file train\.tsv, line 4, field 'tag': 'X-Chemical' is not an IOB tag"):
+    with pytest.raises(SourceError, match=r"file train\.tsv, line 4, field 'tag': 'X-Chemical' is not an IOB / IOBES tag"):
         run_converter("bc5cdr", raw, tmp_path / "o")
     assert not (tmp_path / "o").exists()
 
@@ -249,13 +260,29 @@ def test_mcqa_real_counts_and_answers(tmp_path, name, file, task, size):
     insts = instances(out, "test", task)
     assert len(insts) == size  # the paper's test-set sizes
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    labels = {"task57": ("Question", "Options", "The right answer is"), "task58": ("问题", "选项", "正确答案是")}
     for inst, row in zip(insts, rows):
         letter = row["answer"][0].upper()
-        assert inst.output == [f"{letter}. {row['choices']['ABCD'.index(letter)].strip()}"]
-        assert inst.input.endswith("\nD. " + row["choices"][3].strip())
-        assert S.mcqa_correct(inst.output[0], inst.output[0])
-        assert not S.mcqa_correct("ABCD"[("ABCD".index(letter) + 1) % 4], inst.output[0])
+        gold = row["choices"]["ABCD".index(letter)]
+        if task == "task122":  # the layout of MCQA/task122_medmcqa_test_set.json
+            assert inst.input == ("Question: " + row["problem_text"] + "\nOptions:\n"
+                                  + "\n".join(f"{x}. {c}" for x, c in zip("ABCD", row["choices"])))
+            assert inst.output == [f"The right answer is {letter}: {gold}"]
+        else:  # the layout of MCQA/task57_*.jsonl / task58_*.jsonl, texts untouched
+            q, o, prefix = labels[task]
+            assert inst.input == f"{q}: {row['problem_text']}\n{o}: " + "\t".join(
+                f"{x}: {c}" for x, c in zip("ABCD", row["choices"]))
+            assert inst.output == [f"{prefix} {letter}: {gold}"]
+        if task != "task58":  # the official rule strips only the English prefix (documented in _mcqa.py)
+            assert S.mcqa_correct(inst.output[0], inst.output[0])
+            assert not S.mcqa_correct("ABCD"[("ABCD".index(letter) + 1) % 4], inst.output[0])
+        else:
+            assert not S.mcqa_correct(inst.output[0], inst.output[0])
     assert "train" not in written_splits(out)  # test files never become training data
+    # the first Chinese / MedMCQA questions give exactly the instances quoted from the official files
+    if task == "task58":
+        assert insts[0].input.startswith("问题: 经调查证实出现医院感染流行时") and insts[0].output == ["正确答案是 D: 24小时内"]
+        assert insts[0].input.endswith("\n选项: A: 2小时\tB: 4小时内\tC: 12小时内\tD: 24小时内")
 
 
 def test_mcqa_malformed_answer_is_named(tmp_path):
@@ -285,8 +312,13 @@ def test_frenchmedmcqa_real(tmp_path, caplog):
     for inst, q in zip(insts, test):
         letters = sorted(q["correct_answers"])
         assert inst.id == q["id"]
-        assert inst.output[0].startswith(", ".join(x.upper() for x in letters) + ". ")
-        assert inst.input.count("\n") == len(q["answers"])  # question + one line per option (A-E)
+        opts = [q["answers"][k] for k in sorted(q["answers"])]
+        assert inst.input == f"Question: {q['question']}\nOptions: " + "\t".join(f"{x}: {o}" for x, o in zip("ABCDE", opts))
+        assert inst.output == ["Les bonnes réponses est " + ", ".join(f"{x.upper()}: {q['answers'][x]}" for x in letters)]
+    # the first test question is the instance quoted from MCQA/task60_frenchmedmcqa_question_answering.jsonl
+    assert insts[0].output == ["Les bonnes réponses est C: Le suc pancréatique"]
+    assert insts[0].input.endswith("\nOptions: A: Le suc gastrique\tB: La bile vésiculaire\tC: Le suc pancréatique\t"
+                                   "D: La salive\tE: Les sécrétions intestinales")
 
 
 def test_rumedbench_real(tmp_path):
@@ -296,8 +328,12 @@ def test_rumedbench_real(tmp_path):
     assert counts == {"rumedbench_ru": {"train": 1052, "validation": 256, "test": 256}}  # MMedBench ru: 256
     rows = [json.loads(x) for x in (raw / "RuMedDaNet/test_v1.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     insts = instances(out, "test", "task61")
-    assert [i.output[0] for i in insts] == [("A. да" if r["answer"] == "да" else "B. нет") for r in rows]
-    assert all(i.input.endswith("\nA. да\nB. нет") for i in insts)
+    assert [i.output[0] for i in insts] == [("Правильные ответ: A: да" if r["answer"] == "да" else
+                                             "Правильные ответ: B: нет") for r in rows]
+    # the question alone, as in the instance quoted from the official file (no context passage)
+    assert [i.input for i in insts] == [f"Вопрос: {r['question']}\nВарианты: A: да\tB: нет" for r in rows]
+    quoted = "Вопрос: Противокашлевое действие бутамирата цитрата обусловлено главным образом воздействием на кашлевой центр в мозге?"
+    assert any(i.input.startswith(quoted) and i.output == ["Правильные ответ: A: да"] for i in insts)
     assert "RuMedTest" in get_converter("rumedbench").notes
 
 

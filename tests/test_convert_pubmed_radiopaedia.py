@@ -184,11 +184,11 @@ def test_radiopaedia_cli_official_splits(capsys, tmp_path):
     assert written_splits(out) == {"train": {"task72"}, "validation": {"task72"}, "test": {"task72"}}
     assert manifest(out)["tasks"] == {"radiopaedia_report_entity_extraction": {"train": 3, "validation": 1, "test": 1}}
     assert manifest(out)["credentialed"] is False
-    # parts in sentence order (the file lists the first one second), type spelled as in the file,
-    # python-list repr as in the official script; a sentence without entities gets []
+    # parts in the file's order (as the official script; the file lists the first one second), type
+    # spelled as in the file, python-list repr as in the official script; no entity gives []
     assert pairs(out, "train", "task72") == [
         ("train-1", "FIXTURE : Enlarged left kidney without hydronephrosis .",
-         ["[['Enlarged', 'ABNORMALITY'], ['left kidney', 'ANATOMY'], ['hydronephrosis', 'NON-ABNORMALITY']]"]),
+         ["[['left kidney', 'ANATOMY'], ['Enlarged', 'ABNORMALITY'], ['hydronephrosis', 'NON-ABNORMALITY']]"]),
         ("train-2", "FIXTURE report follows .", ["[]"]),
         ("train-3", "FIXTURE : Findings of Crohn's disease in the terminal ileum , no blorpitis .",
          ["[[\"Crohn's disease\", 'DISEASE'], ['terminal ileum', 'ANATOMY'], ['blorpitis', 'NON-DISEASE']]"]),
@@ -196,10 +196,14 @@ def test_radiopaedia_cli_official_splits(capsys, tmp_path):
     assert pairs(out, "validation", "task72") == [
         ("validation-1", "FIXTURE lung nodule .", ["[['lung', 'ANATOMY'], ['nodule', 'ABNORMALITY']]"])]
     assert pairs(out, "test", "task72") == [
-        ("test-1", "FIXTURE normal heart size .", ["[['normal', 'NON-ABNORMALITY'], ['heart size', 'ANATOMY']]"])]
+        ("test-1", "FIXTURE normal heart size .", ["[['heart size', 'ANATOMY'], ['normal', 'NON-ABNORMALITY']]"])]
     # the MIMIC_IV/ and all/ folders (credentialed MIMIC-IV sentences) are never read
     for p in out.glob("*/task*.json"):
         assert "MIMIC_SECRET" not in p.read_text(encoding="utf-8")
+    # --clean: parts in sentence order
+    run_converter("radiopaedia_ner", FIXTURES / "radiopaedia", tmp_path / "c", clean=True)
+    assert pairs(tmp_path / "c", "train", "task72")[0][2] == [
+        "[['Enlarged', 'ABNORMALITY'], ['left kidney', 'ANATOMY'], ['hydronephrosis', 'NON-ABNORMALITY']]"]
 
 
 def test_radiopaedia_train_only_and_type_case_kept(tmp_path):
@@ -211,7 +215,7 @@ def test_radiopaedia_train_only_and_type_case_kept(tmp_path):
     run_converter("radiopaedia_ner", raw, tmp_path / "o")
     assert written_splits(tmp_path / "o") == {"train": {"task72"}}
     assert pairs(tmp_path / "o", "train", "task72") == [
-        ("train-1", "FIXTURE small liver", ["[['small', 'abnormality'], ['liver', 'Anatomy']]"])]
+        ("train-1", "FIXTURE small liver", ["[['liver', 'Anatomy'], ['small', 'abnormality']]"])]
 
 
 def test_radiopaedia_missing_files_never_fall_back_to_mimic(tmp_path):
