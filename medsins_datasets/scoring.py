@@ -25,6 +25,7 @@ Numbers are scored as their ``str()`` (what a pandas text column holds).
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -156,6 +157,20 @@ def as_text(value: Any) -> str | None:
 # ---------------------------------------------------------------------------
 
 _ANSWER_PREFIX = "the right answer is"
+#: an option letter followed by ":", "：", "." or ")" and not inside a word: "正确答案是 D: ...",
+#: "La respuesta correcta es: C: ...", "the correct answer is b) ..."
+_OPTION_RE = re.compile(r"(?<![a-z])([a-z])\s*[:：.)](?![a-z])")
+
+
+def option_letter(text: str) -> str | None:
+    """The option letter a (lower-cased, prefix-free) MCQA answer names, for the corrected rule:
+    the first character when it is a letter standing alone ("b", "b: aspirin"), else the first
+    letter written as an option label ("d:", "c)") anywhere, which covers the localized answer
+    sentences of the official MMedBench-derived files."""
+    if text and text[0].isascii() and text[0].isalpha() and (len(text) == 1 or not text[1].isalpha()):
+        return text[0]
+    m = _OPTION_RE.search(text)
+    return m.group(1) if m else None
 
 
 def mcqa_correct(prediction: Any, reference: Any, *, yes_no: bool = False, strict: bool = True) -> bool:
@@ -163,8 +178,10 @@ def mcqa_correct(prediction: Any, reference: Any, *, yes_no: bool = False, stric
 
     Official: lower-case, remove every "the right answer is", strip, then compare the
     first characters, which must both be one of ``abcd`` (``yn`` for PubMedQA, task123).
-    Corrected (``strict=False``): any option letter counts, PubMedQA compares the
-    first word among yes/no/maybe, and a missing prediction is wrong.
+    Corrected (``strict=False``): the option letter is read with :func:`option_letter` (so the
+    localized answer sentences of task58-61 and task129, which the official rule scores 0 even
+    against themselves, are compared by their letters), any option letter counts, PubMedQA
+    compares the first word among yes/no/maybe, and a missing prediction is wrong.
     """
     if strict:
         pred = official_str(prediction).lower().replace(_ANSWER_PREFIX, "").strip()
@@ -181,7 +198,8 @@ def mcqa_correct(prediction: Any, reference: Any, *, yes_no: bool = False, stric
     if yes_no:
         pw, gw = _first_word(pred), _first_word(gold)
         return pw in ("yes", "no", "maybe") and pw == gw
-    return bool(pred) and bool(gold) and pred[0].isascii() and pred[0].isalpha() and pred[0] == gold[0]
+    pl, gl = option_letter(pred), option_letter(gold)
+    return pl is not None and pl == gl
 
 
 def _first_word(text: str) -> str:

@@ -33,6 +33,24 @@ def test_mcqa_first_character(pred, ref, want):
     assert acc("medqa_en", pred, ref) == want
 
 
+@pytest.mark.parametrize("task,pred,ref,official,corrected", [
+    # localized gold answers of the official MMedBench-derived files: the official rule strips only
+    # the English prefix, so even the gold answer scores 0 against itself; the corrected rule reads letters
+    ("task58", "正确答案是 D: 肝", "正确答案是 D: 肝", 0.0, 100.0),
+    ("task129", "La respuesta correcta es: C: Amanitina.", "La respuesta correcta es: C: Amanitina.", 0.0, 100.0),
+    ("task129", "The correct answer is: D: Enfermedad de Fabry.", "La respuesta correcta es: D: Enfermedad de Fabry.",
+     0.0, 100.0),
+    ("task60", "C", "Les bonnes réponses est C: x", 0.0, 100.0),
+    ("task61", "Правильные ответ: A: да", "Правильные ответ: B: нет", 0.0, 0.0),
+    ("task57", "The correct answer is C: Mycoplasma", "The right answer is D: all", 0.0, 0.0),
+    ("task57", "The correct answer is D: all", "The right answer is D: all", 0.0, 100.0),
+    ("task57", "Based on the findings, B", "B", 100.0, 0.0),  # officially "b"ased; corrected: no option label
+])
+def test_mcqa_localized_answers(task, pred, ref, official, corrected):
+    assert acc(task, pred, ref) == official
+    assert acc(task, pred, ref, strict=False) == corrected
+
+
 def test_mcqa_options_beyond_d_never_right_officially():
     assert acc("task57", "E", "E: Heparin") == 0.0
     assert acc("task57", "The right answer is E.", "E") == 0.0
