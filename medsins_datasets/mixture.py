@@ -5,6 +5,14 @@ task, weights tasks by temperature (FLAN/T5 style: task *i* gets a share proport
 ``min(n_i, cap) ** (1 / T)``), removes duplicate (definition, input, output) examples, renders
 prompts (zero- or few-shot, original or rewritten definitions) and shuffles, all from a seed.
 
+Rows are rendered in the **official MedS-Bench layout** by default (``layout="official"``), the
+layout ``medsins bench`` prompts with, so a model trained on a mixture sees what it is evaluated
+with: a system message (the shots, then the definition and the few-shot sentence) and a user
+message (the input), see :func:`medsins_datasets.prompts.render_messages`. Rows are chat turns for
+a model's chat template, or (``plain=True``) the official plain text for a model without one; a
+plain prompt always ends on a newline, so that the completion starts a new token (see
+:func:`render_training_row`). ``layout="paper"`` keeps the paper's prose template.
+
 How it stays flat in memory at MedS-Ins scale (millions of rows):
 
 1. **Planning** reads each task file once, streaming, into a per-file Arrow IPC cache (record
@@ -32,20 +40,29 @@ import random
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from .definitions import DefinitionChooser, header_rewrites, load_definitions, merge_rewrites
 from .errors import CredentialedDataError, MedsinsError, SourceError
-from .prompts import PAPER_TEMPLATE, PromptTemplate, ShotPool, fit_prompt, stable_seed, to_messages
+from .prompts import (OFFICIAL_SENTENCE, PAPER_TEMPLATE, PromptTemplate, ShotPool, fit_prompt, render_messages,
+                      render_plain, stable_seed, to_messages)
 from .registry import Task, get_task, select_tasks
 from .sources import SPLITS, Source, TaskFiles, default_cache_dir, fingerprint_files, resolve_source
 
 logger = logging.getLogger(__name__)
 
 FORMATS = ("prompt_completion", "messages")
+#: prompt layouts: the official MedS-Bench one (the default of ``medsins bench``) and the paper's prose
+LAYOUTS = ("official", "paper")
+#: how every plain-text prompt ends (its trailing whitespace is removed, then this is appended), so
+#: that the completion starts a new token: glued to the input ("...about pain." + "pain 2") its first
+#: token can merge with the prompt's last one, and TRL then drops the end of the prompt from the
+#: training sequence. Official few-shot prompts already end with "Output:\n" (unchanged); zero-shot
+#: and paper-layout prompts gain it.
+PLAIN_SEPARATOR = "\n"
 #: rows per record batch of the per-file cache (the unit of reading and of within-task shuffling)
 SPILL_BATCH = 512
 #: task labels drawn per interleaving block
@@ -89,6 +106,11 @@ class MixtureSpec:
     in registry order). ``format`` is ``"prompt_completion"`` or ``"messages"``. ``splits`` are
     the source splits rows are taken from.
 
+    ``layout``: ``"official"`` (default; the MedS-Bench system + user messages that ``medsins
+    bench`` prompts with) or ``"paper"`` (the paper's prose, one user turn). ``plain``: render the
+    plain text of a model without a chat template (prompt and completion strings; only with
+    ``format="prompt_completion"``) instead of chat turns. See :func:`render_training_row`.
+
     ``exclude_contaminated`` drops training rows that overlap a MedS-Bench test instance
     (see :mod:`medsins_datasets.contamination`: exact input, or ``contamination_threshold`` of its
     ``contamination_ngram``-grams), the test splits being read from ``bench_source`` (default: the
@@ -110,6 +132,8 @@ class MixtureSpec:
     dedup: bool = True
     seed: int = 0
     format: str = "prompt_completion"
+    layout: str = "official"
+    plain: bool = False
     splits: list[str] = field(default_factory=lambda: ["train"])
     num_rows: int | None = None
     max_epochs_per_task: float | None = None
@@ -131,6 +155,12 @@ class MixtureSpec:
             raise MedsinsError(f"mixture spec field 'splits': unknown split(s) {bad}; use {list(SPLITS)}")
         if self.format not in FORMATS:
             raise MedsinsError(f"mixture spec field 'format' must be one of {FORMATS}, got {self.format!r}")
+        if self.layout not in LAYOUTS:
+            raise MedsinsError(f"mixture spec field 'layout' must be one of {LAYOUTS}, got {self.layout!r}")
+        if not isinstance(self.plain, bool):
+            raise MedsinsError(f"mixture spec field 'plain' must be true or false, got {self.plain!r}")
+        if self.plain and self.format == "messages":
+            raise MedsinsError("mixture spec field 'plain' needs format 'prompt_completion' (messages are chat turns)")
         if not (isinstance(self.temperature, (int, float)) and self.temperature > 0):
             raise MedsinsError(f"mixture spec field 'temperature' must be > 0, got {self.temperature!r}")
         for name in ("few_shot_ratio", "rewrite_prob"):
@@ -370,6 +400,77 @@ def _select_tasks(spec: MixtureSpec, src: Source) -> list[tuple[Task, TaskFiles]
     return out
 
 
+class MixtureExample(NamedTuple):
+    """One mixture row before rendering."""
+
+    task: str  # config name
+    id: str
+    definition: str
+    input: str
+    shots: tuple[tuple[str, str], ...]  # (input, output) cases shown in the prompt
+    output: str  # the answer (the completion)
+
+
+def fit_shots(definition: str, input: str, shots: Sequence[tuple[str, str]], *, layout: str = "official",
+              template: PromptTemplate = PAPER_TEMPLATE, max_chars: int | None = None) -> list[tuple[str, str]]:
+    """The shots kept when the prompt may have at most ``max_chars`` characters: dropped from the
+    last one until it fits (official layout: measured on its plain text, as ``medsins bench`` does;
+    paper: on the paper prompt). The definition and the input are never cut."""
+    shots = list(shots)
+    if max_chars is None or not shots:
+        return shots
+    if layout == "paper":
+        return shots[:fit_prompt(definition, input, shots, template=template, max_length=max_chars)[1]]
+    k = len(shots)
+    while k and len(render_plain(definition, input, shots[:k])) > max_chars:
+        k -= 1
+    return shots[:k]
+
+
+def render_training_row(definition: str, input: str, answer: str, shots: Sequence[tuple[str, str]] = (), *,
+                        layout: str = "official", plain: bool = False, format: str = "prompt_completion",
+                        template: PromptTemplate = PAPER_TEMPLATE) -> dict:
+    """One training row (without ``task``/``id``).
+
+    ``layout="official"``: the MedS-Bench messages of :func:`~medsins_datasets.prompts.render_messages`
+    (what ``medsins bench`` feeds a chat model); ``"paper"``: the paper's prose as one user turn.
+
+    * chat rows (``plain=False``): ``format="prompt_completion"`` gives TRL's conversational
+      prompt-completion row ``{"prompt": [system, user], "completion": [assistant]}`` (paper:
+      ``[user]``); ``format="messages"`` gives ``{"messages": [..., assistant]}``. The tokenizer's
+      chat template renders them, exactly as the benchmark runner renders the prompt.
+    * plain rows (``plain=True``, models without a chat template): ``{"prompt": text,
+      "completion": answer}`` with the official plain text of
+      :func:`~medsins_datasets.prompts.render_plain` (what ``medsins bench`` feeds such a model) or
+      the paper prompt. The prompt always ends with exactly one newline, so the completion starts a
+      new token: trailing whitespace is removed and :data:`PLAIN_SEPARATOR` appended. Official
+      few-shot prompts already end so (``"Output:\\n"``) and are unchanged; zero-shot and paper
+      prompts gain the newline.
+
+    The answer is stripped of surrounding whitespace (the official chat formatter strips message
+    contents, and a leading space or newline would merge with the prompt's last token).
+    """
+    if layout not in LAYOUTS:
+        raise MedsinsError(f"unknown prompt layout {layout!r}; one of {LAYOUTS}")
+    if format not in FORMATS:
+        raise MedsinsError(f"unknown mixture format {format!r}; one of {FORMATS}")
+    answer = answer.strip()
+    if plain:
+        if format != "prompt_completion":
+            raise MedsinsError("plain rows need format 'prompt_completion'")
+        text = (render_plain(definition, input, shots, sentence=OFFICIAL_SENTENCE) if layout == "official"
+                else template.render(definition, input, shots))
+        return {"prompt": text.rstrip() + PLAIN_SEPARATOR, "completion": answer}
+    if layout == "official":
+        msgs = render_messages(definition, input, shots, sentence=OFFICIAL_SENTENCE)
+    else:
+        msgs = to_messages(template.render(definition, input, shots))
+    reply = {"role": "assistant", "content": answer}
+    if format == "messages":
+        return {"messages": msgs + [reply]}
+    return {"prompt": msgs, "completion": [reply]}
+
+
 @dataclass
 class MixturePlan:
     """The resolved mixture: per-task quotas and row multiplicities. Iterate with :meth:`iter_rows`."""
@@ -391,11 +492,13 @@ class MixturePlan:
         return any(tp.task.is_credentialed or any(f.credentialed for f in tp.files) for tp in self.tasks)
 
     def fingerprint(self) -> str:
-        """Identifies the mixture's content: spec, template, task file versions, medsins version."""
+        """Identifies the mixture's content: spec (with its layout and row form), template, task file
+        versions, medsins version."""
         from . import __version__
 
         files = [Path(f.arrow).name for tp in self.tasks for f in tp.files]
-        data = json.dumps([__version__, self.spec.to_dict(), dataclasses.asdict(self.template), files],
+        layout = [self.spec.layout, self.spec.plain, OFFICIAL_SENTENCE, PLAIN_SEPARATOR]
+        data = json.dumps([__version__, self.spec.to_dict(), dataclasses.asdict(self.template), files, layout],
                           sort_keys=True, ensure_ascii=False)
         return f"{stable_seed(data):016x}"
 
@@ -407,9 +510,12 @@ class MixturePlan:
         import datasets
 
         s = datasets.Value("string")
+        turns = datasets.List({"role": s, "content": s})
         if self.spec.format == "messages":
-            return datasets.Features({"messages": datasets.List({"role": s, "content": s}), "task": s, "id": s})
-        return datasets.Features({"prompt": s, "completion": s, "task": s, "id": s})
+            return datasets.Features({"messages": turns, "task": s, "id": s})
+        if self.spec.plain:
+            return datasets.Features({"prompt": s, "completion": s, "task": s, "id": s})
+        return datasets.Features({"prompt": turns, "completion": turns, "task": s, "id": s})
 
     # -- iteration -------------------------------------------------------------------------
 
@@ -460,8 +566,9 @@ class MixturePlan:
                                  batch.column(2).to_pylist()))
         return ShotPool(items)
 
-    def iter_rows(self) -> Iterator[dict]:
-        """The mixture's rows, rendered, in order (the generator behind :meth:`dataset`)."""
+    def iter_examples(self) -> Iterator["MixtureExample"]:
+        """What each row of :meth:`iter_rows` is rendered from, in the same order: the task, the
+        instance, the (original or rewritten) definition and the shots kept in the prompt."""
         spec = self.spec
         active = [tp for tp in self.tasks if tp.quota > 0]
         streams = [self._task_rows(tp) for tp in active]
@@ -471,8 +578,6 @@ class MixturePlan:
         pools: list[ShotPool | None] = [None] * len(active)
         names = [tp.task.config_name for tp in active]
         few = spec.few_shot_ratio
-        messages = spec.format == "messages"
-        template, max_chars = self.template, spec.max_prompt_chars
         remaining = np.array([tp.quota for tp in active], dtype=np.int64)
         order_rng = np.random.default_rng(stable_seed("interleave", spec.seed))
         while True:
@@ -493,11 +598,19 @@ class MixturePlan:
                     if pool is None:
                         pool = pools[t] = self._shot_pool(active[t])
                     shots = pool.draw(rng.randint(1, spec.max_shots), rng, exclude_id=iid, exclude_input=inp)
-                prompt = fit_prompt(definition, inp, shots, template=template, max_length=max_chars)[0]
-                if messages:
-                    yield {"messages": to_messages(prompt, out), "task": names[t], "id": iid}
-                else:
-                    yield {"prompt": prompt, "completion": out, "task": names[t], "id": iid}
+                shots = fit_shots(definition, inp, shots, layout=spec.layout, template=self.template,
+                                  max_chars=spec.max_prompt_chars)
+                yield MixtureExample(names[t], iid, definition, inp, tuple(shots), out)
+
+    def iter_rows(self) -> Iterator[dict]:
+        """The mixture's rows, rendered (:func:`render_training_row`), in order (the generator
+        behind :meth:`dataset`)."""
+        spec = self.spec
+        for ex in self.iter_examples():
+            row = render_training_row(ex.definition, ex.input, ex.output, ex.shots, layout=spec.layout,
+                                      plain=spec.plain, format=spec.format, template=self.template)
+            row["task"], row["id"] = ex.task, ex.id
+            yield row
 
     def dataset(self):
         """The mixture as a streaming ``datasets.IterableDataset`` (one shard)."""
@@ -603,7 +716,8 @@ def plan_mixture(spec: MixtureSpec, source, *, cache_dir: str | Path | None = No
 def build_mixture(spec: MixtureSpec, source, *, cache_dir: str | Path | None = None,
                   template: PromptTemplate = PAPER_TEMPLATE):
     """The mixture as a streaming ``datasets.IterableDataset`` with ``prompt``/``completion``
-    (or ``messages``), ``task`` and ``id`` columns. Planning happens here (see :func:`plan_mixture`)."""
+    (chat turns, or strings when ``spec.plain``) or ``messages``, ``task`` and ``id`` columns.
+    Planning happens here (see :func:`plan_mixture`)."""
     return plan_mixture(spec, source, cache_dir=cache_dir, template=template).dataset()
 
 
@@ -618,6 +732,24 @@ def mixture_counts(spec: MixtureSpec, source, *, cache_dir: str | Path | None = 
 MIX_MANIFEST = ".medsins_mix.json"
 MIX_SHARD_ROWS = 250_000
 _WRITE_BATCH = 2_000
+
+
+def _describe_rows(spec: MixtureSpec) -> str:
+    if spec.format == "messages":
+        form = "TRL's conversational format: chat turns for the model's chat template"
+    elif spec.plain:
+        form = "TRL's prompt-completion format, plain text for a model without a chat template"
+    else:
+        form = "TRL's conversational prompt-completion format: chat turns for the model's chat template"
+    if spec.layout == "official":
+        how = ("prompts in the official MedS-Bench layout, as `medsins bench` prompts by default: a system message "
+               "(the cases, then the definition and the few-shot sentence) and a user message (the input)")
+        if spec.plain:
+            how += ", as plain text (system, a newline, user; a zero-shot prompt ends with an added newline)"
+    else:
+        how = "prompts in the MedS-Ins paper's zero-/few-shot prose" + (
+            " (each prompt ends with an added newline)" if spec.plain else ", one user turn")
+    return f"{form}; {how}"
 
 
 def _mix_card(plan: MixturePlan, shards: list[str]) -> str:
@@ -651,9 +783,8 @@ def _mix_card(plan: MixturePlan, shards: list[str]) -> str:
     body = f"""
 # MedS-Ins training mixture
 
-{plan.num_rows:,} rows in the `{plan.spec.format}` format (TRL's {"conversational" if plan.spec.format == "messages"
-else "prompt-completion"} format), written by `medsins mix` (medsins {__version__}).
-Prompts follow the MedS-Ins paper's zero-/few-shot templates.
+{plan.num_rows:,} rows in the `{plan.spec.format}` format ({_describe_rows(plan.spec)}), written by `medsins mix`
+(medsins {__version__}).
 {cred}
 ```python
 from datasets import load_dataset

@@ -4,6 +4,9 @@
   by TRL's ``TrlParser`` next to ``SFTConfig`` and ``ModelConfig``;
 * :func:`mixture_spec_from_arg`: the ``mixture`` option (YAML mapping / JSON / file) as a
   :class:`~medsins_datasets.mixture.MixtureSpec`;
+* :func:`load_chat_template` / :func:`training_row_form`: whether training rows are chat turns
+  (through the tokenizer's chat template) or plain text, decided as ``medsins bench`` decides how
+  to prompt the same model, so that training and inference see the same prompt tokens;
 * :func:`mixture_train_dataset`: a planned mixture as a map-style ``datasets.Dataset`` (cached on
   disk by a fingerprint of the spec and the task files), in TRL's prompt-completion format;
 * :func:`check_prompt_lengths`: fail (or drop rows) before training when a prompt leaves no room
@@ -49,8 +52,16 @@ class SFTScriptArguments:
         metadata={"help": "the training mixture (MixtureSpec fields: tasks, categories, max_per_task, temperature, "
                           "few_shot_ratio, rewrite_prob, seed, format, ...). In YAML a mapping (or the path of a "
                           "mixture file); on the command line a JSON object, merged key by key over the YAML mapping, "
-                          "or the path of a YAML/JSON mixture file that replaces it. format 'messages' applies the "
-                          "tokenizer's chat template (user turn / assistant turn)."},
+                          "or the path of a YAML/JSON mixture file that replaces it. Prompts are in the official "
+                          "MedS-Bench layout (layout: official) unless layout: paper."},
+    )
+    use_chat_template: bool | None = field(
+        default=None,
+        metadata={"help": "training rows as chat turns rendered by the tokenizer's chat template (true) or as the "
+                          "official plain text (false). Default (null): chat turns when the tokenizer has a chat "
+                          "template (after chat_template_path), plain text otherwise, which is how `medsins bench` "
+                          "prompts the trained model; mixture plain: true also chooses plain text. Training plain "
+                          "drops the tokenizer's chat template, so the saved model is benchmarked on plain text too."},
     )
     mixture_cache_dir: str | None = field(
         default=None, metadata={"help": "where task files and the rendered mixture are cached "
@@ -138,23 +149,109 @@ def json_option(value: Any, name: str) -> dict | None:
     return _as_mapping(value, name)
 
 
+# --------------------------------------------------------------------------- rows as the runner prompts
+
+
+def load_chat_template(tokenizer, path: str | None) -> bool:
+    """Give ``tokenizer`` the Jinja chat template in ``path`` (SFTConfig's ``chat_template_path``;
+    TRL applies it again when the trainer is built, and the saved tokenizer keeps it). Done before
+    the training rows are rendered, because their form depends on it. Returns whether a template
+    was set."""
+    if path is None or str(path).strip() == "":
+        return False
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise MedsinsError(f"chat_template_path {str(path)!r} is not a file (relative paths are resolved from the "
+                           "current directory; the recipes' are relative to the repository root)")
+    if p.suffix not in (".jinja", ".j2"):
+        raise MedsinsError(f"chat_template_path {str(path)!r}: recipes/sft.py takes a Jinja template file "
+                           "(.jinja or .j2)")
+    tokenizer.chat_template = p.read_text(encoding="utf-8")
+    return True
+
+
+def training_row_form(spec, tokenizer, use_chat_template: bool | None = None):
+    """``spec`` with ``plain`` set the way the trained model will be prompted.
+
+    ``medsins bench`` prompts a model through its chat template when its tokenizer has one, and
+    with the official plain text otherwise. The training rows follow the same rule: chat turns
+    (rendered by TRL with the same template) when the tokenizer has a chat template, plain text
+    otherwise. ``use_chat_template`` (true/false) overrides the rule; a mixture with ``plain: true``
+    asks for plain text. Contradictions (chat turns without a template, plain text with
+    ``use_chat_template: true`` or ``format: messages``) are errors."""
+    has_template = bool(getattr(tokenizer, "chat_template", None))
+    if use_chat_template is None:
+        chat = has_template and not spec.plain
+    else:
+        chat = bool(use_chat_template)
+        if chat and spec.plain:
+            raise MedsinsError("the mixture asks for plain rows (plain: true) but use_chat_template is true; "
+                               "set one of them")
+    if chat and not has_template:
+        what = "mixture format 'messages'" if spec.format == "messages" else "use_chat_template: true"
+        raise MedsinsError(f"{what} needs a chat template, and the tokenizer has none (set chat_template_path to a "
+                           "Jinja template, or train on plain text: use_chat_template: false with format: "
+                           "prompt_completion)")
+    if not chat and spec.format == "messages":
+        raise MedsinsError("mixture format 'messages' is chat turns, but the rows are plain text here (no chat "
+                           "template, use_chat_template: false or plain: true): use format: prompt_completion")
+    return dataclasses.replace(spec, plain=not chat)
+
+
 # --------------------------------------------------------------------------- training set
+
+
+def _text(x) -> str:
+    return x if isinstance(x, str) else "\n".join(m["content"] for m in x)
+
+
+def tiny_corpus(plan, n: int) -> list[str]:
+    """The text of the first ``n`` mixture rows: what the tiny model's tokenizer is trained on."""
+    from itertools import islice
+
+    return [_text(r["prompt"]) + " " + _text(r["completion"]) if "prompt" in r else _text(r["messages"])
+            for r in islice(plan.iter_rows(), n)]
+
+
+def prepare_training_set(plan, tokenizer, script_args, training_args):
+    """The recipe's training rows for ``tokenizer``: its chat template from
+    ``training_args.chat_template_path``, the row form (:func:`training_row_form`, set on
+    ``plan.spec``), the map-style dataset (:func:`mixture_train_dataset`) and the prompt-length
+    check. Rows rendered as plain text drop the tokenizer's chat template (and
+    ``chat_template_path``), so the saved model is benchmarked on plain text too.
+    Returns ``(dataset, PromptLengthReport)``; the dataset keeps its ``task``/``id`` columns."""
+    if not training_args.chat_template_path:
+        training_args.chat_template_path = None  # "" on the command line: no template file
+    load_chat_template(tokenizer, training_args.chat_template_path)
+    plan.spec = training_row_form(plan.spec, tokenizer, script_args.use_chat_template)
+    if plan.spec.plain and getattr(tokenizer, "chat_template", None):
+        logger.warning("training on plain-text rows: the tokenizer's chat template is dropped, so the saved model "
+                       "is prompted with plain text by `medsins bench` too")
+        tokenizer.chat_template = None
+        training_args.chat_template_path = None  # TRL would set it again
+    logger.info("training rows: %s layout, %s", plan.spec.layout,
+                "plain text" if plan.spec.plain else "chat turns through the tokenizer's chat template")
+    with training_args.main_process_first(desc="building the MedS-Ins mixture"):
+        dataset = mixture_train_dataset(plan, script_args.mixture_cache_dir)
+    with training_args.main_process_first(desc="checking prompt lengths"):
+        return check_prompt_lengths(dataset, tokenizer, training_args.max_length, policy=script_args.long_prompts,
+                                    num_proc=training_args.dataset_num_proc)
 
 
 def _plan_fingerprint(plan) -> str:
     from . import __version__, mixture, prompts
     from .sources import fingerprint_files
 
-    code = fingerprint_files([Path(mixture.__file__), Path(prompts.__file__)])
+    code = fingerprint_files([Path(mixture.__file__), Path(prompts.__file__), Path(__file__)])
     files = [[tp.task.config_name, tp.quota, [f.arrow for f in tp.files]] for tp in plan.tasks]
     payload = json.dumps([__version__, code, plan.spec.to_dict(), files, repr(plan.template)], sort_keys=True,
                          default=str)
     return "medsins-sft-" + hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def _sft_rows(plan, conversational: bool):
+def _sft_rows(plan):
     for row in plan.iter_rows():
-        if conversational:
+        if "messages" in row:
             msgs = row["messages"]
             yield {"prompt": msgs[:-1], "completion": msgs[-1:], "task": row["task"], "id": row["id"]}
         else:
@@ -173,7 +270,8 @@ def sft_features(conversational: bool):
 
 def mixture_train_dataset(plan, cache_dir: str | Path | None = None):
     """The planned mixture as a map-style ``datasets.Dataset`` with ``prompt``/``completion``
-    (strings, or chat turns when the spec's format is ``messages``), ``task`` and ``id``.
+    (chat turns: TRL's conversational prompt-completion rows, also for format ``messages``; or
+    strings when the spec is ``plain``), ``task`` and ``id``.
 
     A map-style dataset (rather than the mixture's streaming one) gives TRL a length (epochs,
     schedulers), parallel tokenization and packing over the whole set. It is written once to
@@ -183,10 +281,10 @@ def mixture_train_dataset(plan, cache_dir: str | Path | None = None):
 
     from .sources import default_cache_dir
 
-    conversational = plan.spec.format == "messages"
+    conversational = not plan.spec.plain
     cache = Path(cache_dir) if cache_dir else default_cache_dir() / "mixture"
     ds = datasets.Dataset.from_generator(
-        _sft_rows, features=sft_features(conversational), gen_kwargs={"plan": plan, "conversational": conversational},
+        _sft_rows, features=sft_features(conversational), gen_kwargs={"plan": plan},
         cache_dir=str(cache / "sft"), fingerprint=_plan_fingerprint(plan),
     )
     if len(ds) == 0:

@@ -10,8 +10,11 @@ attention, LoRA/QLoRA). The YAML given with ``--config`` sets them; the command 
 YAML (``--mixture '{"max_per_task": 10}'`` is merged into the YAML's mixture mapping).
 
 The training set is the mixture rendered as prompt/completion rows, so the loss covers the
-completion tokens only (the paper's eq. 2). Bad input (unknown tasks, an empty mixture, prompts
-longer than ``max_length``, a missing model) stops the script before training with
+completion tokens only (the paper's eq. 2). Prompts are in the official MedS-Bench layout (the
+mixture's ``layout``), rendered the way ``medsins bench`` prompts the trained model: through the
+tokenizer's chat template when it has one (``chat_template_path`` sets one), as the official plain
+text otherwise (``use_chat_template`` overrides the choice). Bad input (unknown tasks, an empty
+mixture, prompts longer than ``max_length``, a missing model) stops the script before training with
 ``error: ...`` and exit status 2; failed background pushes to the Hub are reported at the end
 (exit status 3 unless ``allow_push_failures``).
 """
@@ -63,7 +66,7 @@ def train(parser, script_args, training_args, model_args) -> int:
                                        hub_revision=training_args.hub_revision, token=training_args.hub_token)
 
     # 2. the mixture (task files are read and cached here; format errors surface here)
-    with training_args.main_process_first(desc="building the MedS-Ins mixture"):
+    with training_args.main_process_first(desc="planning the MedS-Ins mixture"):
         plan = plan_mixture(spec, script_args.dataset_source, cache_dir=script_args.mixture_cache_dir)
         if training_args.push_to_hub and plan.credentialed and not training_args.hub_private_repo:
             raise CredentialedDataError(
@@ -71,27 +74,20 @@ def train(parser, script_args, training_args, model_args) -> int:
                     tp.task.config_name for tp in plan.tasks
                     if tp.task.is_credentialed or any(f.credentialed for f in tp.files)) +
                 "): a model trained on it may only be pushed to a private repo (hub_private_repo: true)")
-        dataset = tr.mixture_train_dataset(plan, script_args.mixture_cache_dir)
-    logger.info("mixture: %d rows from %d task(s): %s", len(dataset), len(plan.counts),
-                ", ".join(f"{k}={v}" for k, v in plan.counts.items()))
 
-    # 3. tokenizer, then prompts that leave no room for their completion
+    # 3. the tokenizer decides how rows are rendered: through its chat template when it has one
+    #    (after chat_template_path), else as the official plain text; `medsins bench` prompts the
+    #    trained model by the same rule, so training and inference see the same prompt tokens
     transformers.set_seed(training_args.seed)
     corpus = None
     if ref.kind == "tiny":
-        n = int(hm.tiny_config(tiny_cfg)["corpus_rows"])
-        sample = dataset.select(range(min(n, len(dataset))))
-        corpus = [_text(r["prompt"]) + " " + _text(r["completion"]) for r in sample]
+        corpus = tr.tiny_corpus(plan, int(hm.tiny_config(tiny_cfg)["corpus_rows"]))
     tokenizer = hm.load_tokenizer(ref, revision=model_args.model_revision,
                                   trust_remote_code=training_args.trust_remote_code, corpus=corpus, tiny=tiny_cfg,
                                   checkpoint=checkpoint)
-    if plan.spec.format == "messages" and not tokenizer.chat_template:
-        raise MedsinsError(f"mixture format 'messages' needs a chat template, and the tokenizer of {ref.display} "
-                           "has none (set chat_template_path or use format: prompt_completion)")
-    with training_args.main_process_first(desc="checking prompt lengths"):
-        dataset, long_report = tr.check_prompt_lengths(dataset, tokenizer, training_args.max_length,
-                                                       policy=script_args.long_prompts,
-                                                       num_proc=training_args.dataset_num_proc)
+    dataset, long_report = tr.prepare_training_set(plan, tokenizer, script_args, training_args)
+    logger.info("mixture: %d rows from %d task(s): %s", len(dataset), len(plan.counts),
+                ", ".join(f"{k}={v}" for k, v in plan.counts.items()))
     dataset = dataset.remove_columns(["task", "id"])
 
     # 4. the model: built (tiny), dequantized (GGUF) or left to TRL to load (folders, Hub ids)
@@ -154,12 +150,6 @@ def train(parser, script_args, training_args, model_args) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 3
     return 0
-
-
-def _text(x) -> str:
-    if isinstance(x, str):
-        return x
-    return "\n".join(m["content"] for m in x)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,8 +54,7 @@ def test_mixture_can_exclude_contaminated_rows(leaky, tmp_path):
     assert not any(i.startswith("leak-") for i in ids)
     assert mixture_counts(MixtureSpec(), leaky, cache_dir=cache)["pubmedqa_yes_no_maybe"] == 84
     # checking the cleaned rows finds nothing
-    rows = ({"input": r["prompt"].rsplit("\nInput: ", 1)[1], "output": r["completion"], "task": r["task"]}
-            for r in plan.iter_rows())
+    rows = ({"input": ex.input, "output": ex.output, "task": ex.task} for ex in plan.iter_examples())
     assert check_contamination(rows, leaky).contaminated == 0
 
 

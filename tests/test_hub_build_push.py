@@ -100,7 +100,7 @@ def test_failed_build_keeps_finished_configs(source, tmp_path):
     out = tmp_path / "medsins"
     build(source, out, progress=False)
     (source / "task1_pico_participant.json").write_text(
-        '{"Definition": "d", "Instances": [{"input": "x", "output": "y"}, {"input": "x2", "output": ["y2"]}]}')
+        '{"Definition": "d", "Instances": [{"input": "x", "output": 5}, {"input": "x2", "output": ["y2"]}]}')
     with pytest.raises(Exception, match="task1_pico_participant.json.*instance 0.*output"):
         build(source, out, progress=False)
     assert not (out / "pico_participant").exists()

@@ -17,8 +17,9 @@ import pytest
 from conftest import REPO_ROOT, shared_file
 from test_prompts import PICO_DEF, pubmedqa_instances, stage_pico, stage_pubmedqa, write_task_file
 from medsins_datasets.errors import CredentialedDataError, MedsinsError, TaskFormatError, UnknownTaskError
-from medsins_datasets.mixture import MixtureSpec, build_mixture, mixture_counts, plan_mixture
-from medsins_datasets.prompts import FEW_SHOT_SENTENCE
+from medsins_datasets.mixture import (PLAIN_SEPARATOR, MixtureSpec, build_mixture, mixture_counts, plan_mixture,
+                                      render_training_row)
+from medsins_datasets.prompts import FEW_SHOT_SENTENCE, OFFICIAL_SENTENCE, render_messages, render_plain
 
 
 def mcqa_instances(name: str, n: int) -> list[dict]:
@@ -84,9 +85,76 @@ def test_default_mixture_is_every_train_row_once(src, cache):
     # tasks are interleaved, not concatenated
     first = [r["task"] for r in rows[:30]]
     assert len(set(first)) == 3
+    # the official MedS-Bench layout (what `medsins bench` prompts with), zero-shot: system = definition,
+    # user = the input; TRL's conversational prompt-completion row
     pico = next(r for r in rows if r["id"] == "task181-0")
-    assert pico["prompt"] == PICO_DEF + "\nInput: Outcome results applied to life expectancy tables were used to estimate QALYs ."
-    assert pico["completion"] == "QALYs"
+    inp = "Outcome results applied to life expectancy tables were used to estimate QALYs ."
+    assert pico["prompt"] == [{"role": "system", "content": PICO_DEF.strip()}, {"role": "user", "content": inp}]
+    assert pico["completion"] == [{"role": "assistant", "content": "QALYs"}]
+
+
+def _system(row: dict) -> str:
+    return row["prompt"][0]["content"]
+
+
+def test_layouts_and_row_forms():
+    """Every (layout, plain, format) renders the same example as documented."""
+    d, inp, out = "List the outcomes.", "Sentence number 2 about pain.", " pain 2\n"
+    shots = [("Sentence 1 about fever.", "fever 1")]
+    off = render_messages(d, inp, shots)
+    assert off[0]["content"].endswith("List the outcomes." + OFFICIAL_SENTENCE) and off[1]["content"] == (
+        "Input:\n" + inp + "\nOutput:")
+    assert render_training_row(d, inp, out, shots) == {"prompt": off,
+                                                       "completion": [{"role": "assistant", "content": "pain 2"}]}
+    assert render_training_row(d, inp, out, shots, format="messages") == {
+        "messages": off + [{"role": "assistant", "content": "pain 2"}]}
+    # plain text (no chat template): the official text; it ends with exactly one newline, so the answer
+    # never glues to the input (the issue: '...about pain.' + 'pain 2')
+    few = render_training_row(d, inp, out, shots, plain=True)
+    assert few == {"prompt": render_plain(d, inp, shots), "completion": "pain 2"}
+    assert few["prompt"].endswith("\nOutput:\n")  # the runner's plain text, unchanged
+    zero = render_training_row(d, inp, out, plain=True)
+    assert zero == {"prompt": "List the outcomes.\nSentence number 2 about pain." + PLAIN_SEPARATOR,
+                    "completion": "pain 2"}
+    assert render_training_row(d, inp + "  \n", out, plain=True)["prompt"] == zero["prompt"]
+    # the paper's prose: one user turn, or plain text ending with the separator
+    paper = "List the outcomes.\nInput: Sentence number 2 about pain."
+    assert render_training_row(d, inp, out, layout="paper") == {
+        "prompt": [{"role": "user", "content": paper}], "completion": [{"role": "assistant", "content": "pain 2"}]}
+    assert render_training_row(d, inp, out, layout="paper", plain=True) == {"prompt": paper + "\n",
+                                                                           "completion": "pain 2"}
+    assert render_training_row(d, inp, out, shots, layout="paper", format="messages")["messages"][0]["content"] == (
+        "Case1: Input: Sentence 1 about fever., Output: fever 1\nList the outcomes.\n" + FEW_SHOT_SENTENCE
+        + "\nInput: " + inp)
+    with pytest.raises(MedsinsError, match="plain rows need format 'prompt_completion'"):
+        render_training_row(d, inp, out, plain=True, format="messages")
+
+
+def test_layout_and_plain_in_the_spec_and_fingerprint(src, cache):
+    default = MixtureSpec()
+    assert (default.layout, default.plain, default.format) == ("official", False, "prompt_completion")
+    prints = {}
+    for kw in ({}, {"plain": True}, {"layout": "paper"}, {"layout": "paper", "plain": True}, {"format": "messages"}):
+        plan = plan_mixture(MixtureSpec(tasks=["task3"], **kw), src, cache_dir=cache)
+        prints[plan.fingerprint()] = kw
+        assert plan.summary()["spec"]["layout"] == kw.get("layout", "official")
+        feats = plan.features()
+        if kw.get("format") == "messages":
+            assert list(feats) == ["messages", "task", "id"]
+        else:
+            assert list(feats) == ["prompt", "completion", "task", "id"]
+            assert isinstance(feats["prompt"], datasets.Value) == kw.get("plain", False)
+        # the same examples in every form: iter_examples drives iter_rows
+        ex, row = next(plan.iter_examples()), next(plan.iter_rows())
+        assert {k: v for k, v in row.items() if k not in ("task", "id")} == render_training_row(
+            ex.definition, ex.input, ex.output, ex.shots, **kw)
+    assert len(prints) == 5  # the fingerprint covers the layout and the row form
+    with pytest.raises(MedsinsError, match="'layout' must be one of"):
+        MixtureSpec(layout="chatml")
+    with pytest.raises(MedsinsError, match="'plain' needs format 'prompt_completion'"):
+        MixtureSpec(plain=True, format="messages")
+    with pytest.raises(MedsinsError, match="'plain' must be true or false"):
+        MixtureSpec.from_dict({"plain": "yes"})
 
 
 def test_filters_select_tasks(src, cache):
@@ -135,7 +203,7 @@ def test_yields_no_rows_is_an_error(tmp_path, cache):
 def test_bad_task_file_fails_at_planning_naming_file(src, cache):
     bad = src / "task124_pubmedqa_yes_no_maybe.json"
     data = json.loads(bad.read_text())
-    data["Instances"][5]["output"] = "yes"
+    data["Instances"][5]["output"] = 5
     bad.write_text(json.dumps(data))
     with pytest.raises(TaskFormatError, match=r"task124_pubmedqa_yes_no_maybe\.json, instance 5, field 'output'"):
         build_mixture(MixtureSpec(), src, cache_dir=cache)
@@ -205,14 +273,18 @@ def test_dedup_identical_definition_input_output(tmp_path, cache):
 
 def test_rewritten_definitions_from_task_files(src, cache):
     official = _official_defs()["task3"]
+    rewrites = {d.strip() for d in official["auto_rewrite_def"]}
     rows = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=1.0), src, cache)
-    used = [r["prompt"].rsplit("\nInput: ", 1)[0] for r in rows]
-    assert all(u in official["auto_rewrite_def"] for u in used)
+    used = [_system(r) for r in rows]  # zero-shot official rows: the system message is the definition
+    assert all(u in rewrites for u in used)
     assert len(set(used)) > 20  # sampled among the ~165 rewrites
     half = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=0.5, seed=3), src, cache)
-    n_orig = sum(r["prompt"].startswith(PICO_DEF + "\nInput: ") for r in half)
+    n_orig = sum(_system(r) == PICO_DEF.strip() for r in half)
     assert 8 <= n_orig <= 32
-    assert all(r["prompt"].startswith(PICO_DEF) for r in rows_of(MixtureSpec(tasks=["task3"]), src, cache))
+    assert all(_system(r) == PICO_DEF.strip() for r in rows_of(MixtureSpec(tasks=["task3"]), src, cache))
+    # the paper layout samples the same definitions
+    paper = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=1.0, layout="paper", plain=True), src, cache)
+    assert [r["prompt"].rsplit("\nInput: ", 1)[0].strip() for r in paper] == used
 
 
 def test_rewritten_definitions_from_definitions_file(tmp_path, cache):
@@ -220,30 +292,67 @@ def test_rewritten_definitions_from_definitions_file(tmp_path, cache):
     head = json.loads((src / "train" / "task3_pico_outcome.json").read_text())
     assert "Rewritten_Definitions" not in head
     rows = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=1.0), src, cache)
-    assert all(r["prompt"].startswith(PICO_DEF) for r in rows)  # nothing to sample from
+    assert all(_system(r) == PICO_DEF.strip() for r in rows)  # nothing to sample from
     defs = shared_file("data/medsins_definitions/RewriteDefinitions.json")
     rows = rows_of(MixtureSpec(tasks=["task3"], rewrite_prob=1.0, definitions_file=str(defs)), src, cache)
-    rewrites = set(_official_defs()["task3"]["auto_rewrite_def"])
-    assert all(r["prompt"].rsplit("\nInput: ", 1)[0] in rewrites for r in rows)
+    rewrites = {d.strip() for d in _official_defs()["task3"]["auto_rewrite_def"]}
+    assert all(_system(r) in rewrites for r in rows)
     with pytest.raises(MedsinsError, match="cannot read definitions file"):
         mixture_counts(MixtureSpec(tasks=["task3"], definitions_file=str(tmp_path / "nope.json")), src, cache_dir=cache)
 
 
+def _train_inputs(src: Path) -> set[str]:
+    return {i["input"] for i in json.loads((src / "train" / "task3_pico_outcome.json").read_text())["Instances"]}
+
+
 def test_few_shot_rows_use_train_cases_never_self(src, cache):
+    """The official layout: cases in the system message, the definition and the official sentence after
+    them, the row's own input in the user message."""
     spec = MixtureSpec(tasks=["task3"], splits=["train", "test"], few_shot_ratio=0.5, max_shots=3, seed=5)
     rows = rows_of(spec, src, cache)
-    train_inputs = {i["input"] for i in json.loads((src / "train" / "task3_pico_outcome.json").read_text())["Instances"]}
+    train_inputs = _train_inputs(src)
+    few = [r for r in rows if _system(r).startswith("Input:\n")]
+    assert 12 <= len(few) <= 36
+    for r in few:
+        system, user = (m["content"] for m in r["prompt"])
+        head, tail = system.rsplit("\n\n\n", 1)
+        assert tail == PICO_DEF.strip() + OFFICIAL_SENTENCE
+        assert head.startswith("Input:\n")
+        cases = [c.split("\n\nOutput:\n")[0] for c in head.removeprefix("Input:\n").split("\n\n\nInput:\n")]
+        assert 1 <= len(cases) <= 3 and len(cases) == head.count("\n\nOutput:\n")
+        assert user.startswith("Input:\n") and user.endswith("\nOutput:")
+        own = user[len("Input:\n"):-len("\nOutput:")]
+        assert own not in cases and all(c in train_inputs for c in cases), cases
+    zero = [r for r in rows if not _system(r).startswith("Input:\n")]
+    assert all(_system(r) == PICO_DEF.strip() for r in zero)
+    # max_prompt_chars measures the official plain text (as `medsins bench` does) and drops cases
+    limit = len(PICO_DEF) + 300
+    long = rows_of(MixtureSpec(tasks=["task3"], few_shot_ratio=1.0, max_prompt_chars=limit, plain=True), src, cache)
+    assert all(len(r["prompt"]) <= limit or not r["prompt"].startswith("Input:\n") for r in long)
+    assert any(r["prompt"].startswith("Input:\n") for r in long) and any(
+        r["prompt"].startswith(PICO_DEF) for r in long)
+
+
+def test_few_shot_rows_paper_layout(src, cache):
+    spec = MixtureSpec(tasks=["task3"], splits=["train", "test"], few_shot_ratio=0.5, max_shots=3, seed=5,
+                       layout="paper", plain=True)
+    rows = rows_of(spec, src, cache)
+    train_inputs = _train_inputs(src)
+    assert all(r["prompt"].endswith("\n") and not r["prompt"].endswith("\n\n") for r in rows)  # the separator
     few = [r for r in rows if r["prompt"].startswith("Case1: ")]
     assert 12 <= len(few) <= 36
     for r in few:
         head, own = r["prompt"].split("\n" + PICO_DEF + "\n" + FEW_SHOT_SENTENCE + "\nInput: ")
+        own = own.removesuffix(PLAIN_SEPARATOR)
         cases = [c.split(": Input: ", 1)[1].rsplit(", Output: ", 1)[0] for c in head.split("\n")]
         assert 1 <= len(cases) <= 3
         assert own not in cases and all(c in train_inputs for c in cases)
     zero = [r for r in rows if not r["prompt"].startswith("Case1: ")]
     assert all(r["prompt"].startswith(PICO_DEF + "\nInput: ") for r in zero)
-    long = rows_of(MixtureSpec(tasks=["task3"], few_shot_ratio=1.0, max_prompt_chars=len(PICO_DEF) + 300), src, cache)
-    assert all(len(r["prompt"]) <= len(PICO_DEF) + 300 or "Case1" not in r["prompt"] for r in long)
+    limit = len(PICO_DEF) + 300
+    long = rows_of(MixtureSpec(tasks=["task3"], few_shot_ratio=1.0, max_prompt_chars=limit, layout="paper",
+                               plain=True), src, cache)
+    assert all(len(r["prompt"]) - len(PLAIN_SEPARATOR) <= limit or "Case1" not in r["prompt"] for r in long)
 
 
 def test_messages_format(src, cache):
@@ -252,6 +361,11 @@ def test_messages_format(src, cache):
     rows = list(ds)
     assert len(rows) == 30
     m = rows[0]["messages"]
+    assert [x["role"] for x in m] == ["system", "user", "assistant"]
+    assert m[0]["content"] == _official_defs()["task58"]["original_def"].strip()
+    assert m[2]["content"][:3] in ("A. ", "B. ", "C. ", "D. ")
+    paper = list(build_mixture(MixtureSpec(tasks=["task58"], format="messages", layout="paper"), src, cache_dir=cache))
+    m = paper[0]["messages"]
     assert [x["role"] for x in m] == ["user", "assistant"]
     assert m[0]["content"].startswith(_official_defs()["task58"]["original_def"] + "\nInput: ")
     assert m[1]["content"][:3] in ("A. ", "B. ", "C. ", "D. ")
@@ -271,6 +385,7 @@ out = sys.stdout
 for row in build_mixture(spec, src, cache_dir=cache):
     out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
 for row in iter_bench_prompts("pico_outcome", src, seed=seed):
+    row["prompt"] = row["prompt"].as_messages()
     out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
 """
 
@@ -290,7 +405,7 @@ def test_same_seed_byte_identical_across_processes(src, tmp_path):
     assert a == b == c
     lines = a.decode().splitlines()
     assert len(lines) == 300 + 8
-    assert any("Case1: " in ln for ln in lines[:300])
+    assert any(json.loads(ln)["prompt"][0]["content"].startswith("Input:\n") for ln in lines[:300])  # few-shot rows
     d = _run(src, tmp_path / "c1", 12, "1")
     assert d != a
     assert a.decode().splitlines()[300:] != d.decode().splitlines()[300:]  # bench shots differ too

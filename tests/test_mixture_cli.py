@@ -24,6 +24,8 @@ def test_mix_writes_loadable_folder_identical_to_stream(tmp_path, capsys):
     assert "200 rows ->" in capsys.readouterr().out
     ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
     assert ds.column_names == ["prompt", "completion", "task", "id"] and len(ds) == 200
+    # the official layout by default: TRL's conversational prompt-completion rows
+    assert [m["role"] for m in ds[0]["prompt"]] == ["system", "user"] and ds[0]["completion"][0]["role"] == "assistant"
     # CLI options override the config file; the folder holds exactly the streamed mixture
     spec = MixtureSpec(temperature=2.0, num_rows=200, few_shot_ratio=0.4, rewrite_prob=0.3, seed=5,
                        exclude_tasks=["task58"])
@@ -31,8 +33,10 @@ def test_mix_writes_loadable_folder_identical_to_stream(tmp_path, capsys):
     manifest = json.loads((out / ".medsins_mix.json").read_text())
     assert manifest["counts"] == dict(Counter(ds["task"])) and manifest["credentialed"] is False
     assert manifest["spec"]["seed"] == 5 and manifest["spec"]["temperature"] == 2.0
+    assert manifest["spec"]["layout"] == "official" and manifest["spec"]["plain"] is False
     card = (out / "README.md").read_text()
     assert "config_name: default" in card and "| `pico_outcome` | task3 |" in card
+    assert "official MedS-Bench layout" in card
     # an existing folder is kept unless --overwrite
     assert main(["mix", "--source", str(src), "--out", str(out), "--cache-dir", str(cache)]) == 2
     assert "exists" in capsys.readouterr().err
@@ -42,6 +46,20 @@ def test_mix_writes_loadable_folder_identical_to_stream(tmp_path, capsys):
     capsys.readouterr()
     ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
     assert ds.column_names == ["messages", "task", "id"] and len(ds) == 40
+    assert [m["role"] for m in ds[0]["messages"]] == ["system", "user", "assistant"]
+    # plain text for a model without a chat template, in the paper's layout
+    assert main(["mix", "--source", str(src), "--out", str(out), "--cache-dir", str(cache), "--overwrite",
+                 "--layout", "paper", "--plain", "--tasks", "task3"]) == 0
+    capsys.readouterr()
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
+    assert ds.to_list() == list(build_mixture(MixtureSpec(tasks=["task3"], layout="paper", plain=True), src,
+                                              cache_dir=cache))
+    assert all(isinstance(p, str) and p.endswith("\n") and "\nInput: " in p for p in ds["prompt"])
+    manifest = json.loads((out / ".medsins_mix.json").read_text())
+    assert manifest["spec"]["layout"] == "paper" and manifest["spec"]["plain"] is True
+    assert "paper's zero-/few-shot prose" in (out / "README.md").read_text()
+    assert main(["mix", "--source", str(src), "--out", str(tmp_path / "bad"), "--format", "messages", "--plain"]) == 2
+    assert "'plain' needs format 'prompt_completion'" in capsys.readouterr().err
 
 
 def test_mix_counts_only_and_errors(tmp_path, capsys):

@@ -38,13 +38,16 @@ def staged(tmp_path_factory):
     return stage_all(root / "data"), root / "cache"
 
 
-def test_prompt_completion_mixture_only_completion_labelled(staged, tmp_path):
+def test_plain_prompt_completion_mixture_only_completion_labelled(staged, tmp_path):
+    """Plain-text rows (a model without a chat template): the completion follows the official text."""
     src, cache = staged
-    spec = MixtureSpec(few_shot_ratio=0.5, rewrite_prob=0.3, temperature=2.0, seed=1)
+    spec = MixtureSpec(few_shot_ratio=0.5, rewrite_prob=0.3, temperature=2.0, seed=1, plain=True)
     ds = build_mixture(spec, src, cache_dir=cache)
     expected = list(islice(ds, BATCH))
     assert len({r["task"] for r in expected}) >= 2  # a real mixture in the first batch
+    assert all(r["prompt"].endswith("\n") for r in expected)  # the answer starts a new token
     tok = tiny_tokenizer([r["prompt"] + r["completion"] for r in expected])
+    tok.chat_template = None
     trainer = _trainer(ds, tok, tmp_path)
     assert trainer.completion_only_loss
     batch = next(iter(trainer.get_train_dataloader()))
@@ -59,12 +62,33 @@ def test_prompt_completion_mixture_only_completion_labelled(staged, tmp_path):
     assert trainer.state.global_step == 1
 
 
+def test_default_mixture_is_conversational_prompt_completion(staged, tmp_path):
+    """The default rows (official layout, chat turns) through the tokenizer's chat template: the prompt is
+    the system and user turns with the assistant header, the labels the answer and EOS."""
+    src, cache = staged
+    ds = build_mixture(MixtureSpec(few_shot_ratio=0.5, seed=1), src, cache_dir=cache)
+    expected = list(islice(ds, BATCH))
+    assert all([m["role"] for m in r["prompt"]] == ["system", "user"] for r in expected)
+    tok = tiny_tokenizer([m["content"] for r in expected for m in r["prompt"] + r["completion"]])
+    trainer = _trainer(ds, tok, tmp_path)
+    assert trainer.completion_only_loss
+    batch = next(iter(trainer.get_train_dataloader()))
+    for i, row in enumerate(expected):
+        assert _labelled_text(tok, batch, i) == row["completion"][0]["content"] + tok.eos_token
+        ids = batch["input_ids"][i][batch["attention_mask"][i] == 1]
+        prompt = tok.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        assert tok.decode(ids.tolist()).startswith(prompt)
+    trainer.train()
+    assert trainer.state.global_step == 1
+
+
 def test_messages_mixture_only_assistant_labelled(staged, tmp_path):
     src, cache = staged
     ds = build_mixture(MixtureSpec(format="messages", few_shot_ratio=0.3, seed=2), src, cache_dir=cache)
     expected = list(islice(ds, BATCH))
+    assert all([m["role"] for m in r["messages"]] == ["system", "user", "assistant"] for r in expected)
     tok = tiny_tokenizer([m["content"] for r in expected for m in r["messages"]])
     trainer = _trainer(ds, tok, tmp_path, assistant_only_loss=True)
     batch = next(iter(trainer.get_train_dataloader()))
     for i, row in enumerate(expected):
-        assert _labelled_text(tok, batch, i) == row["messages"][1]["content"] + tok.eos_token
+        assert _labelled_text(tok, batch, i) == row["messages"][-1]["content"] + tok.eos_token

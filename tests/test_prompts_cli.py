@@ -17,13 +17,22 @@ def test_render_json_lines(tmp_path, capsys):
     assert main(["render", "--source", str(src), "--task", "task3", "--limit", "3"]) == 0
     rows = _lines(capsys)
     assert [r["id"] for r in rows] == ["task181-0", "task181-1", "task181-2"]  # train split by default
-    assert rows[0] == {"id": "task181-0", "task": "pico_outcome", "completion": "QALYs", "prompt": PICO_DEF
+    assert rows[0] == {"id": "task181-0", "task": "pico_outcome", "completion": "QALYs", "num_shots": 0,
+                       "prompt": PICO_DEF
                        + "\nInput: Outcome results applied to life expectancy tables were used to estimate QALYs ."}
-    assert main(["render", "--source", str(src), "--task", "pico_outcome", "--bench", "--seed", "4"]) == 0
+    assert main(["render", "--source", str(src), "--task", "pico_outcome", "--bench", "--seed", "4",
+                 "--protocol", "paper"]) == 0
     bench = _lines(capsys)
     assert len(bench) == 8 and all(r["prompt"].startswith("Case1: Input: ") for r in bench)
-    assert main(["render", "--source", str(src), "--task", "pico_outcome", "--bench", "--seed", "4"]) == 0
+    assert main(["render", "--source", str(src), "--task", "pico_outcome", "--bench", "--seed", "4",
+                 "--protocol", "paper"]) == 0
     assert _lines(capsys) == bench
+    # the default --bench protocol is the official one: system + user messages, 3 shots
+    assert main(["render", "--source", str(src), "--task", "pico_outcome", "--bench", "--seed", "4"]) == 0
+    official = _lines(capsys)
+    assert len(official) == 8 and all(r["num_shots"] == 3 for r in official)
+    assert all([m["role"] for m in r["messages"]] == ["system", "user"] for r in official)
+    assert all(r["messages"][0]["content"].count("Input:\n") == 3 for r in official)
     assert main(["render", "--source", str(src), "--task", "pico_outcome", "--split", "test", "--shots", "2",
                  "--messages", "--limit", "1"]) == 0
     (m,) = _lines(capsys)

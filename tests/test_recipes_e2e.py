@@ -99,8 +99,14 @@ def completion_loss(model, tok, rows: list[dict]) -> float:
 
     seqs, labels = [], []
     for r in rows:
-        p = tok(r["prompt"])["input_ids"]
-        full = tok(r["prompt"] + r["completion"])["input_ids"] + [tok.eos_token_id]
+        if isinstance(r["prompt"], str):  # plain text
+            p = tok(r["prompt"])["input_ids"]
+            full = tok(r["prompt"] + r["completion"])["input_ids"] + [tok.eos_token_id]
+        else:  # chat turns through the tokenizer's chat template (it ends the assistant turn with EOS)
+            p = tok.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True,
+                                        return_dict=True)["input_ids"]
+            full = tok.apply_chat_template(r["prompt"] + r["completion"], tokenize=True, return_dict=True)["input_ids"]
+            assert full[:len(p)] == p
         seqs.append(full)
         labels.append([-100] * len(p) + full[len(p):])
     n = max(map(len, seqs))
@@ -168,6 +174,8 @@ def test_trains_saves_and_loss_goes_down_on_a_fixed_batch(world):
 
     out = world["out"]
     assert checkpoints(out) == {"checkpoint-2", "checkpoint-4"}
+    assert "training rows: official layout, chat turns" in world["log"]
+    assert "not a prefix" not in world["log"]  # TRL kept every prompt token in the training sequences
     for name in ("model.safetensors", "config.json", "tokenizer.json", "README.md"):
         assert (out / name).is_file(), name
     st = state(out / "checkpoint-4")
@@ -177,6 +185,9 @@ def test_trains_saves_and_loss_goes_down_on_a_fixed_batch(world):
     cfg = yaml.safe_load(TINY_CONFIG.read_text())
     rows = list(build_mixture(MixtureSpec.from_dict(cfg["mixture"]), world["src"], cache_dir=world["tmp"] / "c2"))[:8]
     tok = AutoTokenizer.from_pretrained(out)
+    # the tiny tokenizer's chat template rendered the training rows and is saved with the model, so
+    # `medsins bench` prompts the trained model the same way
+    assert tok.chat_template and all(isinstance(r["prompt"], list) for r in rows)
     initial = build_tiny_model(tok, cfg["tiny_model_config"], seed=cfg["seed"])
     trained = AutoModelForCausalLM.from_pretrained(out)
     before, after = completion_loss(initial, tok, rows), completion_loss(trained, tok, rows)

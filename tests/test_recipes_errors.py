@@ -97,6 +97,36 @@ def test_long_prompts_drop_is_an_opt_in(run, tmp_path, caplog):
     assert "rows whose prompt filled `max_length` were left out" in card
 
 
+def test_row_form_contradictions(run, tmp_path):
+    rc, err = run("--use_chat_template", "true", "--mixture", '{"plain": true}')
+    assert rc == 2
+    assert "plain: true" in _error_line(err) and "use_chat_template" in _error_line(err)
+    rc, err = run("--use_chat_template", "false", "--mixture", '{"format": "messages"}')
+    assert rc == 2
+    assert "format: prompt_completion" in _error_line(err)
+    rc, err = run("--chat_template_path", str(tmp_path / "missing.jinja"))
+    assert rc == 2
+    assert "missing.jinja" in _error_line(err) and "is not a file" in _error_line(err)
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "template.txt").write_text("{{ messages }}")
+    rc, err = run("--chat_template_path", str(folder / "template.txt"))
+    assert rc == 2
+    assert "Jinja template file" in _error_line(err)
+
+
+def test_plain_rows_drop_the_chat_template(run, tmp_path, caplog):
+    """use_chat_template: false trains on the official plain text and saves the tokenizer without its
+    chat template, so `medsins bench` prompts the trained model with plain text too."""
+    from transformers import AutoTokenizer
+
+    rc, err = run("--use_chat_template", "false", "--max_steps", "1", "--save_strategy", "no")
+    assert rc == 0, err[-3000:]
+    assert "the tokenizer's chat template is dropped" in caplog.text
+    assert not AutoTokenizer.from_pretrained(tmp_path / "out").chat_template
+    assert '"plain": true' in (tmp_path / "out" / "README.md").read_text()
+
+
 def test_missing_local_model_path(run, tmp_path):
     missing = tmp_path / "no" / "such" / "model"
     rc, err = run("--model_name_or_path", str(missing))

@@ -1,6 +1,7 @@
 """The recipe's training data path (mixture -> map-style dataset -> TRL) puts labels on completion
-tokens only, in unpacked, packed (BFD) and padding-free batches, for plain and chat-template
-prompts. Real staged tasks (pico_outcome, PubMedQA, MedQA zh) mixed zero- and few-shot."""
+tokens only, in unpacked, packed (BFD) and padding-free batches, for chat-template rows (the
+default conversational prompt-completion rows and ``format: messages``) and plain-text rows.
+Real staged tasks (pico_outcome, PubMedQA, MedQA zh) mixed zero- and few-shot."""
 
 from __future__ import annotations
 
@@ -23,10 +24,14 @@ def staged(tmp_path_factory):
 
 def _data(staged, fmt: str):
     src, cache = staged
-    spec = MixtureSpec(few_shot_ratio=0.4, max_shots=2, max_prompt_chars=3000, seed=3, format=fmt)
+    form = {"plain": dict(format="prompt_completion", plain=True)}.get(fmt, dict(format=fmt))
+    spec = MixtureSpec(few_shot_ratio=0.4, max_shots=2, max_prompt_chars=3000, seed=3, **form)
     ds = tr.mixture_train_dataset(plan_mixture(spec, src, cache_dir=cache), cache)
     corpus = [tr_text(r["prompt"]) + tr_text(r["completion"]) for r in ds]
     tok = hm.tiny_tokenizer(corpus, vocab_size=1024)
+    if fmt == "plain":  # a model without a chat template
+        tok.chat_template = None
+    assert isinstance(ds[0]["prompt"], str) == (fmt == "plain")
     return ds, tok
 
 
@@ -70,7 +75,7 @@ MODES = {
 }
 
 
-@pytest.mark.parametrize("fmt", ["prompt_completion", "messages"])
+@pytest.mark.parametrize("fmt", ["prompt_completion", "messages", "plain"])
 @pytest.mark.parametrize("mode", list(MODES))
 def test_labels_cover_only_completion_tokens(staged, tmp_path, fmt, mode):
     from trl import SFTConfig

@@ -82,6 +82,8 @@ def test_every_recipe_parses(recipe, path, monkeypatch):
     spec = tr.mixture_spec_from_arg(script.mixture, parser.get_default("mixture"))
     assert script.dataset_source and model.model_name_or_path and args.output_dir
     assert args.max_length is not None and spec.seed is not None
+    # rows in the official layout, rendered as `medsins bench` prompts the model (chat template if any)
+    assert spec.layout == "official" and not spec.plain and script.use_chat_template is None
     if path.name == "config_full.yaml":  # the paper's setting
         assert args.max_length == 2048 and args.learning_rate == 1e-5 and args.num_train_epochs == 5
         assert args.per_device_train_batch_size * args.gradient_accumulation_steps * 8 == 128
