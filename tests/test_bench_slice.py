@@ -28,6 +28,7 @@ import yaml
 
 from conftest import REPO_ROOT, SHARED, shared_file
 from medsins_datasets.registry import get_task
+from medsins_datasets.sources import BENCH_CATEGORY_FOLDERS
 
 SCRIPT = REPO_ROOT / "scripts" / "make_bench_slice.py"
 SLICE = REPO_ROOT / "medsins_datasets" / "data" / "bench_slice"
@@ -39,20 +40,7 @@ OFFICIAL_KEYS = [
     "Output_language", "Instruction_language", "Domains", "Positive Examples", "Negative Examples", "Instances",
 ]
 #: MedS-Bench category (tasks.csv bench_category) -> root folder of Henrychur/MedS-Bench
-OFFICIAL_FOLDERS = {
-    "Multiple-choice Question Answering": "MCQA",
-    "Named Entity Recognition": "NER",
-    "Information Extraction": "Information_extraction",
-    "Explanation": "Explanation",
-    "Fact Verification": "Fact_verication",
-    "Text Summarization": "Text_summarization",
-    "Text Classification": "Text_classification",
-    "Diagnosis": "Diagnosis",
-    "Treatment Planning": "Treatment_planning",
-    "Rationale": "Rationale",
-    "Natural Language Inference": "NLI",
-    "Clinical Outcome Prediction": "Clinical_outcome_prediction",
-}
+OFFICIAL_FOLDERS = BENCH_CATEGORY_FOLDERS
 TASK_FILE = re.compile(r"^task(\d+)_[A-Za-z0-9_]+\.jsonl?$")
 #: licences that allow redistributing the slice (Hub identifiers)
 REDISTRIBUTABLE = {"mit", "apache-2.0", "cc-by-4.0", "cc0-1.0"}
