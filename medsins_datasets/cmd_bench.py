@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from .argtypes import non_negative_int, positive_float, positive_int
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -31,32 +33,32 @@ def add_parser(sub) -> argparse.ArgumentParser:
     sel = p.add_mutually_exclusive_group()
     sel.add_argument("--tasks", nargs="+", metavar="TASK", help="benchmark tasks (config names or ids)")
     sel.add_argument("--categories", nargs="+", metavar="CAT", help="benchmark categories, e.g. 'Rationale'")
-    p.add_argument("--limit", type=int, help="at most N instances per task")
-    p.add_argument("--shots", type=int, help="few-shot cases per prompt (default: the protocol's: official 3 "
+    p.add_argument("--limit", type=positive_int, help="at most N instances per task")
+    p.add_argument("--shots", type=non_negative_int, help="few-shot cases per prompt (default: the protocol's: official 3 "
                    "everywhere; paper 3, MCQA 0)")
     p.add_argument("--seed", type=int, default=0, help="seed of the few-shot case choice (default 0)")
-    p.add_argument("--max-new-tokens", type=int, help="cap every category's output budget at N tokens")
+    p.add_argument("--max-new-tokens", type=positive_int, help="cap every category's output budget at N tokens")
     p.add_argument("--budget", action="append", default=[], metavar="KEY=N",
                    help="output budget (max new tokens) for a task (name or id) or a benchmark category, e.g. "
                    "--budget Rationale=512 --budget task57=8; repeatable (defaults: official 200 everywhere; "
                    "paper: bench.CATEGORY_BUDGETS)")
-    p.add_argument("--max-prompt-chars", type=int, help="drop few-shot cases from prompts longer than this")
-    p.add_argument("--max-prompt-tokens", type=int,
+    p.add_argument("--max-prompt-chars", type=positive_int, help="drop few-shot cases from prompts longer than this")
+    p.add_argument("--max-prompt-tokens", type=non_negative_int,
                    help="hf/vllm: keep only the first N prompt tokens (default: the protocol's; official 2048, as "
                    "the official code's truncation does; 0: never cut)")
-    p.add_argument("--batch-size", type=int, default=16,
+    p.add_argument("--batch-size", type=positive_int, default=16,
                    help="hf: sequences decoded together (default 16); other backends: prompts per call")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals (0: none)")
+    p.add_argument("--bootstrap", type=non_negative_int, default=1000, help="bootstrap resamples for the intervals (0: none)")
     p.add_argument("--dtype", help="hf/vllm: torch dtype, e.g. bfloat16")
     p.add_argument("--device", help="hf: torch device (default cuda when available)")
     p.add_argument("--no-continuous", action="store_true",
                    help="hf: padded batches of prompts sharing a budget instead of continuous batching")
-    p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
+    p.add_argument("--tensor-parallel-size", type=positive_int, default=1, help="vllm: GPUs per model")
     p.add_argument("--base-url", help="openai: endpoint base URL (default $OPENAI_BASE_URL or api.openai.com/v1)")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: environment variable holding the key")
-    p.add_argument("--concurrency", type=int, default=4, help="openai: requests in flight (default 4)")
-    p.add_argument("--retries", type=int, default=5, help="openai: retries on 429/5xx/timeouts (default 5)")
-    p.add_argument("--timeout", type=float, default=60.0, help="openai: seconds per request (default 60)")
+    p.add_argument("--concurrency", type=positive_int, default=4, help="openai: requests in flight (default 4)")
+    p.add_argument("--retries", type=non_negative_int, default=5, help="openai: retries on 429/5xx/timeouts (default 5)")
+    p.add_argument("--timeout", type=positive_float, default=60.0, help="openai: seconds per request (default 60)")
     p.add_argument("--output", required=True, help="run folder (created; an existing run there is resumed)")
     p.add_argument("--json", action="store_true", help="print results.json instead of the tables")
     return p
@@ -86,14 +88,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.backend != "hf" and not args.model:
         raise MedsinsError(f"--backend {args.backend} needs --model")
-    for name in ("limit", "max_new_tokens", "batch_size", "max_prompt_chars", "concurrency"):
-        v = getattr(args, name)
-        if v is not None and v < 1:
-            raise MedsinsError(f"--{name.replace('_', '-')} must be at least 1, got {v}")
-    for name in ("shots", "bootstrap", "retries", "max_prompt_tokens"):
-        v = getattr(args, name)
-        if v is not None and v < 0:
-            raise MedsinsError(f"--{name.replace('_', '-')} must be at least 0, got {v}")
     protocol = get_protocol(args.protocol)
     if args.max_prompt_tokens is None:
         args.max_prompt_tokens = protocol.max_prompt_tokens

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from .argtypes import positive_int
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     from .cmd_mix import add_spec_options
@@ -24,7 +26,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_spec_options(p)
     p.add_argument("--bench-tasks", nargs="+", help="benchmark tasks to check (default: every MedS-Bench task with "
                    "a test split in the bench source)")
-    p.add_argument("--max-gram-instances", type=int, default=10,
+    p.add_argument("--max-gram-instances", type=positive_int, default=10,
                    help="ignore n-grams shared by more test instances than this (templates; default 10)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--write-ids", metavar="FILE", help="write {task: [contaminated test ids]} as JSON to FILE")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from .argtypes import positive_float, positive_int, probability
+
 #: CLI option -> MixtureSpec field, for options that map one to one
 _LIST_OPTS = ("tasks", "categories", "domains", "languages", "access", "exclude_tasks", "splits")
 _SCALAR_OPTS = ("max_per_task", "temperature", "few_shot_ratio", "max_shots", "rewrite_prob", "seed", "format",
@@ -44,16 +46,16 @@ def add_spec_options(p: argparse.ArgumentParser) -> None:
                    "MIMIC-*/MedNLI tasks you are licensed for, 'unknown' for tasks of unclear access)")
     p.add_argument("--exclude-tasks", nargs="+", help="tasks to leave out")
     p.add_argument("--splits", nargs="+", choices=["train", "validation", "test"], help="source splits (default: train)")
-    p.add_argument("--max-per-task", type=int, help="cap per task (seeded uniform subset)")
-    p.add_argument("--temperature", type=float, help="mixing temperature T (default 1: proportional to size)")
-    p.add_argument("--num-rows", type=int, help="total rows (default: sum of capped task sizes)")
-    p.add_argument("--max-epochs-per-task", type=float, help="limit on up-sampling of small tasks")
-    p.add_argument("--few-shot-ratio", type=float, help="fraction of rows rendered few-shot (default 0)")
-    p.add_argument("--max-shots", type=int, help="few-shot rows get 1..K cases (default 3)")
-    p.add_argument("--rewrite-prob", type=float, help="probability of a rewritten definition (default 0)")
+    p.add_argument("--max-per-task", type=positive_int, help="cap per task (seeded uniform subset)")
+    p.add_argument("--temperature", type=positive_float, help="mixing temperature T (default 1: proportional to size)")
+    p.add_argument("--num-rows", type=positive_int, help="total rows (default: sum of capped task sizes)")
+    p.add_argument("--max-epochs-per-task", type=positive_float, help="limit on up-sampling of small tasks")
+    p.add_argument("--few-shot-ratio", type=probability, help="fraction of rows rendered few-shot (default 0)")
+    p.add_argument("--max-shots", type=positive_int, help="few-shot rows get 1..K cases (default 3)")
+    p.add_argument("--rewrite-prob", type=probability, help="probability of a rewritten definition (default 0)")
     p.add_argument("--definitions", dest="definitions_file", help="RewriteDefinitions.json (more rewrites)")
-    p.add_argument("--max-prompt-chars", type=int, help="drop shots from prompts longer than this")
-    p.add_argument("--shot-pool-size", type=int, help="training rows per task that shots are drawn from")
+    p.add_argument("--max-prompt-chars", type=positive_int, help="drop shots from prompts longer than this")
+    p.add_argument("--shot-pool-size", type=positive_int, help="training rows per task that shots are drawn from")
     p.add_argument("--format", choices=["prompt_completion", "messages"],
                    help="row format (default prompt_completion: TRL prompt/completion columns; messages: one "
                    "conversation column)")
@@ -69,8 +71,8 @@ def add_spec_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude-contaminated", action="store_true",
                    help="drop training rows that overlap MedS-Bench test instances (see `medsins contamination`)")
     p.add_argument("--bench-source", help="where the MedS-Bench test splits are (default: --source)")
-    p.add_argument("--contamination-ngram", type=int, help="n-gram size of the overlap check (default 13)")
-    p.add_argument("--contamination-threshold", type=float,
+    p.add_argument("--contamination-ngram", type=positive_int, help="n-gram size of the overlap check (default 13)")
+    p.add_argument("--contamination-threshold", type=probability,
                    help="share of a test instance's n-grams in one training row that counts as overlap (default 0.5)")
 
 

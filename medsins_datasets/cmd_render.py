@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from .argtypes import non_negative_int, positive_int
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -22,14 +24,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--task", required=True, help="config name or official id")
     p.add_argument("--split", choices=["train", "validation", "test"],
                    help="split to render (default: train if the source has it, else test; --bench: test)")
-    p.add_argument("--shots", type=int, help="cases per prompt (default 0; --bench: the protocol's, official 3)")
+    p.add_argument("--shots", type=non_negative_int, help="cases per prompt (default 0; --bench: the protocol's, official 3)")
     p.add_argument("--bench", action="store_true", help="benchmark prompts: test split, the protocol's shot counts")
     p.add_argument("--protocol", choices=("official", "clean", "paper"),
                    help="prompt protocol (default: official with --bench, paper otherwise; see docs/protocols.md)")
     p.add_argument("--revision", help="Hub sources: branch, tag or commit (default main)")
     p.add_argument("--seed", type=int, default=0, help="seed for the choice of cases (default 0)")
-    p.add_argument("--limit", type=int, help="render at most N instances")
-    p.add_argument("--max-prompt-chars", type=int, help="drop cases (never the input) from longer prompts")
+    p.add_argument("--limit", type=non_negative_int, help="render at most N instances")
+    p.add_argument("--max-prompt-chars", type=positive_int, help="drop cases (never the input) from longer prompts")
     p.add_argument("--messages", action="store_true",
                    help="print chat messages (with the assistant turn) instead of prompt/completion")
     return p
@@ -37,17 +39,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from .backends import chat_messages
-    from .errors import MedsinsError
     from .prompts import ChatPrompt, get_protocol, iter_task_prompts
     from .registry import get_task
     from .sources import resolve_source
 
-    for name in ("shots", "limit"):
-        v = getattr(args, name)
-        if v is not None and v < 0:
-            raise MedsinsError(f"--{name} must be >= 0, got {v}")
-    if args.max_prompt_chars is not None and args.max_prompt_chars < 1:
-        raise MedsinsError(f"--max-prompt-chars must be at least 1, got {args.max_prompt_chars}")
     protocol = get_protocol(args.protocol or ("official" if args.bench else "paper"))
     task = get_task(args.task)
     src = resolve_source(args.source, revision=args.revision)

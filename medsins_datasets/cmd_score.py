@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .argtypes import non_negative_int, probability
 from .errors import MedsinsError
 
 #: accepted column names, first match wins
@@ -55,13 +56,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="file format (default: from the extension)")
     p.add_argument("--corrected", action="store_true",
                    help="use the corrected rules (strict=False) instead of the official ones")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+    p.add_argument("--bootstrap", type=non_negative_int, default=1000, metavar="N",
                    help="bootstrap resamples for the confidence intervals, 0 = none (default 1000)")
     p.add_argument("--seed", type=int, default=42, help="bootstrap seed (default 42)")
-    p.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--max-prediction-chars", type=int, default=20_000, metavar="N",
+    p.add_argument("--confidence", type=probability, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--max-prediction-chars", type=non_negative_int, default=20_000, metavar="N",
                    help="cut longer predictions before BLEU/ROUGE, 0 = never (default 20000)")
-    p.add_argument("--num-proc", type=int, default=1, metavar="N",
+    p.add_argument("--num-proc", type=non_negative_int, default=1, metavar="N",
                    help="worker processes for BLEU/ROUGE, 0 = one per CPU (default 1)")
     p.add_argument("--per-task", action="store_true", help="also print every task (CT/MRI tasks one by one)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON instead of tables")
@@ -105,19 +106,29 @@ def read_rows(path: str | Path, fmt: str = "auto") -> tuple[list[Any], list[Any]
         refs = df[r_col].tolist()
         labels = [f"{path.name} row {i + 2}" for i in range(len(df))]  # +1 header, +1 one-based
     else:
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                where = f"{path.name} line {lineno}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise ScoreFileError(f"{where}: invalid UTF-8 at byte {e.start} of the line") from None
                 if not line.strip():
                     continue
-                where = f"{path.name} line {lineno}"
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as e:
                     raise ScoreFileError(f"{where}: not valid JSON ({e.msg})") from None
+                except RecursionError:
+                    raise ScoreFileError(f"{where}: JSON nested too deeply") from None
                 if not isinstance(row, dict):
                     raise ScoreFileError(f"{where}: expected a JSON object, got {type(row).__name__}")
                 tasks.append(_pick(row, TASK_KEYS, "task", where))
-                preds.append(_pick(row, PREDICTION_KEYS, "prediction", where))
+                pred = _pick(row, PREDICTION_KEYS, "prediction", where)
+                if pred is not None and not isinstance(pred, str):
+                    raise ScoreFileError(f"{where}: the prediction is a {type(pred).__name__}, not a string "
+                                         "(null counts as a missing prediction)")
+                preds.append(pred)
                 refs.append(_pick(row, REFERENCE_KEYS, "reference", where))
                 labels.append(where)
     if not tasks:

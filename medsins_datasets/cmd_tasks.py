@@ -22,6 +22,16 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .errors import MedsinsError
+    from .registry import all_tasks
+
+    known = {"category": {t.category for t in all_tasks()}, "domain": {t.domain for t in all_tasks()},
+             "bench_category": {t.bench_category for t in all_tasks() if t.bench_category}}
+    for opt, values in known.items():
+        lower = {v.lower() for v in values}
+        for v in getattr(args, opt) or []:
+            if v.lower() not in lower:
+                raise MedsinsError(f"--{opt.replace('_', '-')} {v!r} matches no task; one of: {', '.join(sorted(values))}")
     tasks = select_tasks(
         category=args.category, domain=args.domain, language=args.language, access=args.access,
         bench=True if args.bench else None, bench_category=args.bench_category,

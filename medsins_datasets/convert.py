@@ -341,6 +341,13 @@ def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
     defs = definitions if isinstance(definitions, Definitions) or definitions is None else Definitions(definitions)
     if out_dir.exists() and not overwrite:
         raise SourceError(f"output folder {out_dir} exists (pass overwrite=True / --overwrite)")
+    if out_dir.exists() or out_dir.is_symlink():
+        # only an earlier conversion (its manifest says so) or an empty folder is ever replaced
+        if not out_dir.is_dir() or out_dir.is_symlink():
+            raise SourceError(f"--out {out_dir} exists and is not a folder; choose another --out")
+        if any(out_dir.iterdir()) and not (out_dir / CONVERT_MANIFEST).is_file():
+            raise SourceError(f"--out {out_dir} holds files that `medsins convert` did not write (no "
+                              f"{CONVERT_MANIFEST}); nothing was changed: choose another --out")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     writer = TaskWriter(staging, conv, defs, clean=clean)

@@ -26,7 +26,7 @@ from . import __version__
 from .card import write_card
 from .convert import CONVERT_MANIFEST
 from .examples import FEATURES, iter_batches
-from .registry import Task, get_task
+from .registry import Task, access_is_credentialed, get_task
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
 from .errors import SourceError
 from .taskfile import OnError, ParseStats
@@ -86,7 +86,7 @@ def _read_manifest(out: Path) -> dict:
 
 def _file_is_credentialed(path: Path, task: Task, fields: dict) -> bool:
     """Credentialed by registry, by an ``Access`` field anywhere in the file, or by a converter mark."""
-    if task.is_credentialed or fields.get("Access") == "credentialed":
+    if task.is_credentialed or access_is_credentialed(fields.get("Access")):
         return True
     # a converter output folder marks its data in its manifest
     for parent in path.parents:
@@ -158,7 +158,19 @@ def build(
     out = Path(out).expanduser().resolve()
     wanted = [get_task(t) for t in tasks] if tasks is not None else None
     found: dict[str, TaskFiles] = src.task_files(wanted)
+    _check_own_folder(out, found)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _build_into(out, src, found, on_error=on_error, force=force, progress=progress)
+    except BaseException:
+        if created and not (out / BUILD_MANIFEST).exists():  # nothing finished: leave no empty folder behind
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _build_into(out: Path, src: Source, found: dict[str, TaskFiles], *, on_error: OnError, force: bool,
+                progress: bool) -> BuildReport:
     manifest = _read_manifest(out)
     manifest.setdefault("source_commits", {}).update(getattr(src, "commits", {}) or {})
     report = BuildReport(out)
@@ -209,6 +221,24 @@ def build(
         _save(out, manifest, report)
     _save(out, manifest, report)
     return report
+
+
+def _check_own_folder(out: Path, found: dict[str, TaskFiles]) -> None:
+    """Refuse to write into a folder that holds files ``medsins build`` did not write (the
+    user's README.md, a sub-folder that happens to have a config's name): nothing outside a
+    build's own folder is ever overwritten or deleted."""
+    if out.exists() and not out.is_dir():
+        raise SourceError(f"--out {out} exists and is not a folder; choose another --out")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (out / BUILD_MANIFEST).is_file():
+        raise SourceError(f"--out {out} holds files that `medsins build` did not write (no {BUILD_MANIFEST}); "
+                          "nothing was changed: choose a new or empty folder")
+    own = set(_read_manifest(out).get("configs", {}))
+    for name in found:
+        if (out / name).exists() and name not in own:
+            raise SourceError(f"{out / name} was not written by `medsins build` (not in {BUILD_MANIFEST}); "
+                              "nothing was changed: move it away or choose another --out")
 
 
 def _save(out: Path, manifest: dict, report: BuildReport) -> None:

@@ -157,12 +157,18 @@ def write_leaderboard(run_dirs: list[str | Path], out: str | Path, *, include_pa
     return out / LEADERBOARD_FILE
 
 
+#: the only files a leaderboard push uploads
+PUSHED_FILES = [LEADERBOARD_FILE, "radar_*.png", "results/*.json"]
+
+
 def push_leaderboard(folder: str | Path, repo_id: str, *, private: bool = False, token: str | None = None) -> str:
     """Upload a leaderboard folder (tables, charts, results.json copies; never predictions) as a Hub dataset."""
     from huggingface_hub import HfApi
 
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    # an allow-list: what `write_leaderboard` writes and nothing else, whatever else the folder holds
+    # (predictions.jsonl, run.json, the user's files when --out is a working folder)
     info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
-                             commit_message="Update MedS-Bench leaderboard")
+                             allow_patterns=PUSHED_FILES, commit_message="Update MedS-Bench leaderboard")
     return str(getattr(info, "commit_url", info))

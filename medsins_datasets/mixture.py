@@ -89,7 +89,8 @@ class MixtureSpec:
 
     Selection (combined with AND, case-insensitive): ``tasks`` (config names or official ids;
     None = all), ``categories``, ``domains``, ``languages`` (input or output language),
-    ``access`` (default ``["public"]``; None = any), minus ``exclude_tasks``.
+    ``access`` (default ``["public"]``; None = any level except credentialed, which always needs
+    an explicit ``"credentialed"`` in the list), minus ``exclude_tasks``.
 
     Sizes: ``max_per_task`` caps each task (a seeded uniform subset after dedup); ``temperature``
     T re-weights tasks to shares proportional to ``min(n, cap) ** (1/T)`` of ``num_rows`` total
@@ -198,6 +199,12 @@ class MixtureSpec:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @property
+    def allows_credentialed(self) -> bool:
+        """Credentialed tasks and files only with the explicit opt-in: 'credentialed' in ``access``
+        (``access: null`` means every access level EXCEPT credentialed)."""
+        return self.access is not None and "credentialed" in {str(a).strip().lower() for a in self.access}
 
     def describe_filters(self) -> str:
         parts = [f"{k}={v}" for k in ("tasks", "categories", "domains", "languages", "access", "exclude_tasks")
@@ -356,13 +363,16 @@ def _select_tasks(spec: MixtureSpec, src: Source) -> list[tuple[Task, TaskFiles]
         spec.tasks, category=spec.categories, domain=spec.domains, language=spec.languages, access=spec.access,
         include_test_only=explicit or "test" in spec.splits,
     )
+    if not spec.allows_credentialed:
+        wanted = [t for t in wanted if not t.is_credentialed]
     if spec.exclude_tasks:
         drop = {get_task(n).task_id for n in spec.exclude_tasks}
         wanted = [t for t in wanted if t.task_id not in drop]
     if explicit:
         kept = {t.task_id for t in wanted}
-        blocked = [t for t in named if t.task_id not in kept and spec.access is not None
-                   and t.access.lower() not in {a.lower() for a in spec.access}]
+        blocked = [t for t in named if t.task_id not in kept and (
+            (spec.access is not None and t.access.lower() not in {a.lower() for a in spec.access})
+            or (t.is_credentialed and not spec.allows_credentialed))]
         if blocked:
             err = CredentialedDataError if any(t.is_credentialed for t in blocked) else MedsinsError
             raise err(
@@ -640,7 +650,7 @@ def plan_mixture(spec: MixtureSpec, source, *, cache_dir: str | Path | None = No
         spills = [_spill_file(task, Path(p), s, cache, on_error)
                   for s in SPLITS if s in spec.splits for p in tf.splits.get(s, [])]
         cred = [f.source for f in spills if f.credentialed]
-        if cred and spec.access is not None and "credentialed" not in {a.lower() for a in spec.access}:
+        if cred and not spec.allows_credentialed:
             raise CredentialedDataError(
                 f"{task.config_name}: task file(s) {', '.join(cred)} are marked credentialed but the mixture's "
                 f"access={spec.access}; add 'credentialed' to access to include them"

@@ -432,3 +432,7 @@ def test_leaderboard_push_reaches_the_hub(pico_src, tmp_path, fake_hub_env, caps
     assert fake_hub_env.messages() == ["Update MedS-Bench leaderboard"]
     assert b"| flaky |" in repo.files["leaderboard.md"]
     assert "predictions.jsonl" not in " ".join(repo.files)  # predictions are never uploaded
+    # --out into the run folder itself (predictions, run.json, a user's file there): only the allow-list goes up
+    (run / "my_notes.txt").write_text("private")
+    assert cli.main(["leaderboard", str(run), "--out", str(run), "--no-charts", "--push", "tester/lb2"]) == 0
+    assert sorted(fake_hub_env.repo("tester/lb2").files) == ["leaderboard.md", "results/00_run.json"]

@@ -173,3 +173,26 @@ def test_converter_missing_raw_files_and_no_partial_output(tmp_path):
     assert "task181_outcome_extraction.json" in str(e.value)
     assert sorted(p.read_bytes() for p in out.rglob("*.json")) == before and good
     assert get_converter("superni").access == "public"
+
+
+def test_convert_never_replaces_a_folder_it_did_not_write(tmp_path, capsys):
+    """`medsins convert --out DIR` next to the user's files: refused, nothing touched; its own
+    earlier output (with the convert manifest) is replaced."""
+    from medsins_datasets import cli
+
+    raw = shared_file(SUPERNI)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my own notes")
+    assert cli.main(["convert", "superni", "--data-dir", str(raw), "--out", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert "did not write" in err and str(mine) in err and "Traceback" not in err
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "my own notes"
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert cli.main(["convert", "superni", "--data-dir", str(raw), "--out", str(a_file)]) == 2
+    assert "is not a folder" in capsys.readouterr().err and a_file.read_text() == "x"
+    out = tmp_path / "conv"
+    assert cli.main(["convert", "superni", "--data-dir", str(raw), "--out", str(out)]) == 0
+    assert cli.main(["convert", "superni", "--data-dir", str(raw), "--out", str(out)]) == 0  # its own output
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -129,6 +129,7 @@ def test_pubmedqa_malformed_records_are_named(tmp_path, edit, expect):
     out = tmp_path / "o"
     out.mkdir()
     (out / "keep.txt").write_text("previous output")
+    (out / ".medsins_convert.json").write_text("{}")  # an earlier conversion's folder
     with pytest.raises(SourceError, match=expect):
         run_converter("pubmedqa", raw, out)
     assert (out / "keep.txt").read_text() == "previous output"  # nothing half-written or replaced

@@ -171,13 +171,15 @@ def test_push_guard_for_credentialed(source, tmp_path, capsys):
     assert "refusing to push" in capsys.readouterr().err
 
 
-def test_push_guard_sees_converter_marking(source, tmp_path):
-    """A task file marked credentialed by a converter is guarded even if its id is public."""
+@pytest.mark.parametrize("mark", ["credentialed", "Credentialed", ["credentialed"], "restricted"])
+def test_push_guard_sees_converter_marking(source, tmp_path, mark):
+    """A task file marked credentialed (in any case or as a list; anything not clearly public) is
+    guarded even if its id is public."""
     d = json.loads((source / "task3_pico_outcome.json").read_text())
-    d["Access"] = "credentialed"
+    d["Access"] = mark
     (source / "task3_pico_outcome.json").write_text(json.dumps(d))
     out = tmp_path / "medsins"
-    build(source, out, progress=False)
+    assert build(source, out, progress=False).configs["pico_outcome"].credentialed
     with pytest.raises(CredentialedDataError):
         push(out, "org/x", api=RecordingApi())
 
@@ -192,3 +194,29 @@ def test_cli_build(source, tmp_path, capsys):
     assert "is not an existing folder" in capsys.readouterr().err
     assert main(["build", "--source", str(source), "--out", str(out), "--tasks", "pico_outcomes"]) == 2
     assert "Did you mean: pico_outcome" in capsys.readouterr().err
+
+
+def test_build_never_touches_files_it_did_not_write(source, tmp_path, capsys):
+    """`medsins build --out .` in a folder with the user's README.md, or into a built folder with a
+    user sub-folder named like a config: refused with one line, nothing changed."""
+    from medsins_datasets import cli
+
+    user = tmp_path / "project"
+    user.mkdir()
+    (user / "README.md").write_text("# my project\n")
+    assert cli.main(["build", "--source", str(source), "--out", str(user), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "did not write" in err and "Traceback" not in err
+    assert sorted(p.name for p in user.iterdir()) == ["README.md"] and (user / "README.md").read_text() == "# my project\n"
+    out = tmp_path / "built"
+    assert cli.main(["build", "--source", str(source), "--out", str(out), "--tasks", "pico_outcome", "--no-progress"]) == 0
+    (out / "pico_participant").mkdir()
+    (out / "pico_participant" / "mine.txt").write_text("keep me")
+    (source / "task1_pico_participant.json").write_text(
+        '{"Definition": "d", "Instances": [{"input": "x", "output": ["y"]}]}')
+    assert cli.main(["build", "--source", str(source), "--out", str(out), "--no-progress"]) == 2
+    assert "pico_participant was not written by `medsins build`" in capsys.readouterr().err
+    assert (out / "pico_participant" / "mine.txt").read_text() == "keep me"
+    # its own configs are rebuilt or kept as before
+    assert cli.main(["build", "--source", str(source), "--out", str(out), "--tasks", "pico_outcome",
+                     "--no-progress"]) == 0

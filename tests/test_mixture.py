@@ -447,6 +447,37 @@ def test_credentialed_mark_and_bad_rewrites_field(tmp_path, cache):
         mixture_counts(MixtureSpec(), src, cache_dir=cache)
 
 
+@pytest.mark.parametrize("mark", ["Credentialed", " CREDENTIALED ", ["credentialed"], ["public", "restricted"], [],
+                                  "unknown", 1])
+def test_access_marks_are_normalised_anything_not_public_is_credentialed(tmp_path, cache, mark):
+    from medsins_datasets.registry import access_is_credentialed
+
+    assert access_is_credentialed(mark)
+    src = tmp_path / "src"
+    write_task_file(src / "task124_pubmedqa_yes_no_maybe.json", "task124", pubmedqa_instances()[0][:5], Access=mark)
+    with pytest.raises(CredentialedDataError, match="marked credentialed"):
+        mixture_counts(MixtureSpec(), src, cache_dir=cache)
+    with pytest.raises(CredentialedDataError, match="marked credentialed"):
+        mixture_counts(MixtureSpec(access=None), src, cache_dir=cache)  # null access is no opt-in
+
+
+def test_null_access_never_takes_credentialed_tasks(tmp_path, cache):
+    from medsins_datasets.registry import access_is_credentialed
+
+    assert not access_is_credentialed(None) and not access_is_credentialed("Public")
+    assert not access_is_credentialed(["public", " PUBLIC"])
+    src = tmp_path / "src"
+    rows = pubmedqa_instances()[0][:5]
+    write_task_file(src / "task124_pubmedqa_yes_no_maybe.json", "task124", rows)
+    write_task_file(src / "task41_mednli_discriminative.json", "task41", rows)
+    write_task_file(src / "task117_mimic4ed_hospitalization.json", "task117", rows)
+    assert mixture_counts(MixtureSpec(access=None), src, cache_dir=cache) == {"pubmedqa_yes_no_maybe": 5}
+    with pytest.raises(CredentialedDataError, match="mednli_discriminative"):
+        mixture_counts(MixtureSpec(access=None, tasks=["task41"]), src, cache_dir=cache)
+    got = mixture_counts(MixtureSpec(access=["public", "credentialed"]), src, cache_dir=cache)
+    assert got == {"mednli_discriminative": 5, "pubmedqa_yes_no_maybe": 5, "mimic4ed_hospitalization": 5}
+
+
 def test_render_speed_benchmark_runs(tmp_path):
     """The benchmark script works (at a tiny size) and its mixture renders every row."""
     res = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "render_speed.py"), "--n", "3000",
