@@ -64,7 +64,7 @@ TASK_BUDGETS: dict[str, int] = {"task42": 64, "task100": 128}
 
 #: Settings that define a run: resuming with any of them changed is refused.
 IDENTITY_KEYS = ("model", "backend", "source", "revision", "protocol", "shots", "seed", "max_prompt_chars",
-                 "max_prompt_tokens", "budgets")
+                 "max_prompt_tokens", "budgets", "data_fingerprint")
 
 
 def slice_dir() -> Path:
@@ -87,6 +87,8 @@ class BenchSettings:
     max_prompt_tokens: int | None = None  # prompts cut to their first N tokens (official: 2048)
     budgets: dict[str, int] = field(default_factory=dict)  # task id -> max new tokens
     bootstrap: int = 1000
+    #: fingerprint (path, size, mtime) of every task file the run reads; set by the run
+    data_fingerprint: str | None = None
 
     @property
     def slice(self) -> bool:
@@ -269,7 +271,14 @@ def _check_run_file(out: Path, settings: BenchSettings) -> None:
             before = json.loads(run_file.read_text(encoding="utf-8"))["identity"]
         except (ValueError, KeyError) as e:
             raise MedsinsError(f"{run_file} is not a medsins run file ({e})") from e
-        diff = [k for k in IDENTITY_KEYS if before.get(k) != ident.get(k)]
+        # (a run file of an earlier version has no data fingerprint: nothing to compare)
+        diff = [k for k in IDENTITY_KEYS if before.get(k) != ident.get(k)
+                and not (k == "data_fingerprint" and k not in before)]
+        if diff == ["data_fingerprint"]:
+            raise MedsinsError(
+                f"the benchmark data changed since the run in {out} began (a task file of {settings.source} was "
+                "modified, added or removed), so its predictions and references no longer match the data; start "
+                "fresh with another --output folder (or delete this one)")
         if diff:
             raise MedsinsError(
                 f"{out} holds a run with other settings ({', '.join(f'{k}: {before.get(k)!r} -> {ident.get(k)!r}' for k in diff)}); "
@@ -285,14 +294,23 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
     """Generate the missing predictions, then score everything; returns the results dict.
 
     ``backend_factory`` is called only when something is left to generate, so a finished run
-    is re-scored without loading the model.
+    is re-scored without loading the model. One run at a time per folder (a lock file).
     """
+    from .locking import output_lock
+
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out, "bench"):
+        return _run_locked(settings, out, backend_factory, explicit_tasks=explicit_tasks, batch_size=batch_size,
+                           progress=progress)
+
+
+def _run_locked(settings: BenchSettings, out: Path, backend_factory: Callable[[], Any], *, explicit_tasks: bool,
+                batch_size: int, progress: bool) -> dict:
     from tqdm.auto import tqdm
 
     from .prompts import iter_bench_prompts
 
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     src = resolve_bench_source(settings.source, settings.revision)
     tasks, missing = available_tasks([get_task(t) for t in settings.tasks], src, explicit=explicit_tasks)
     if missing:
@@ -303,6 +321,10 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
         raise MedsinsError(f"none of the selected benchmark tasks has test data in {src.describe()}")
     settings.budgets = {t.task_id: settings.budgets.get(t.task_id, budget_for(t, protocol=settings.protocol))
                         for t in tasks}
+    from .sources import fingerprint_files
+
+    read = src.task_files(tasks)
+    settings.data_fingerprint = fingerprint_files([p for t in tasks for p in read[t.config_name].all_files()])
     _check_run_file(out, settings)
 
     log = PredictionLog(out / PREDICTIONS)

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"medsins {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (INFO level)")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks of file-system errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for mod in _available_modules():
@@ -69,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except MedsinsError as e:
         print(f"medsins {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # an output folder under a file, read-only, a full disk...
+        if getattr(args, "debug", False):
+            raise
+        where = f" {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"medsins {args.command}: error: cannot access{where}: {e.strerror or e} (--debug shows the "
+              "traceback)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"medsins {args.command}: interrupted", file=sys.stderr)

@@ -26,6 +26,7 @@ from . import __version__
 from .card import write_card
 from .convert import CONVERT_MANIFEST
 from .examples import FEATURES, iter_batches
+from .locking import LOCK_FILE, output_lock
 from .registry import Task, access_is_credentialed, get_task
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
 from .errors import SourceError
@@ -162,7 +163,8 @@ def build(
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _build_into(out, src, found, on_error=on_error, force=force, progress=progress)
+        with output_lock(out, "build"):
+            return _build_into(out, src, found, on_error=on_error, force=force, progress=progress)
     except BaseException:
         if created and not (out / BUILD_MANIFEST).exists():  # nothing finished: leave no empty folder behind
             shutil.rmtree(out, ignore_errors=True)
@@ -229,7 +231,7 @@ def _check_own_folder(out: Path, found: dict[str, TaskFiles]) -> None:
     build's own folder is ever overwritten or deleted."""
     if out.exists() and not out.is_dir():
         raise SourceError(f"--out {out} exists and is not a folder; choose another --out")
-    if not out.is_dir() or not any(out.iterdir()):
+    if not out.is_dir() or not any(p for p in out.iterdir() if not p.name.startswith(LOCK_FILE)):
         return
     if not (out / BUILD_MANIFEST).is_file():
         raise SourceError(f"--out {out} holds files that `medsins build` did not write (no {BUILD_MANIFEST}); "

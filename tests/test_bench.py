@@ -436,3 +436,55 @@ def test_leaderboard_push_reaches_the_hub(pico_src, tmp_path, fake_hub_env, caps
     (run / "my_notes.txt").write_text("private")
     assert cli.main(["leaderboard", str(run), "--out", str(run), "--no-charts", "--push", "tester/lb2"]) == 0
     assert sorted(fake_hub_env.repo("tester/lb2").files) == ["leaderboard.md", "results/00_run.json"]
+
+
+def test_two_runs_into_one_folder_the_second_fails_clearly(pico_src, tmp_path, capsys):
+    """One writer per run folder: a second `medsins bench` on a folder in use stops at once,
+    naming the process; the first run's predictions are each written once."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    out = tmp_path / "run"
+    with OpenAIServer(delay=0.3) as server:
+        proc = subprocess.Popen(_bench_cmd(pico_src, out, server.url), env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline and not (out / ".medsins.lock.owner").exists():
+                time.sleep(0.05)
+            assert cli.main(["bench", "--backend", "openai", "--model", "echo", "--base-url", server.url,
+                             "--source", str(pico_src), "--tasks", "pico_outcome", "--output", str(out)]) == 2
+            err = capsys.readouterr().err
+            assert "is in use by `medsins bench` (pid" in err and str(proc.pid) in err
+        finally:
+            proc.wait(timeout=120)
+    assert proc.returncode == 0
+    preds = _lines(out / "predictions.jsonl")
+    assert len(preds) == N_TEST and len({p["id"] for p in preds}) == N_TEST
+    # the lock is free again: the same command now only re-scores
+    assert cli.main(["bench", "--backend", "openai", "--model", "echo", "--base-url", "http://127.0.0.1:9",
+                     "--source", str(pico_src), "--tasks", "pico_outcome", "--bootstrap", "30", "--output", str(out)]) == 0
+
+
+def test_output_folder_under_a_file_is_one_line(pico_src, tmp_path, capsys):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert cli.main(["bench", "--source", str(pico_src), "--output", str(a_file / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot access" in err and "a_file" in err and "Traceback" not in err
+
+
+def test_changed_data_under_resume_is_refused(pico_src, tmp_path, capsys):
+    """Resume and rescore use the predictions log: after a task file changed on disk they refuse
+    clearly instead of scoring old predictions against stale references."""
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(pico_src, src)
+    out = tmp_path / "run"
+    run_bench(_settings(src, limit=2), out, lambda: _FlakyBackend(99), progress=False)
+    f = src / "test" / "task3_pico_outcome.json"
+    doc = json.loads(f.read_text(encoding="utf-8"))
+    doc["Instances"][0]["output"] = ["something else"]
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(MedsinsError, match="the benchmark data changed since the run"):
+        run_bench(_settings(src, limit=2), out, lambda: _FlakyBackend(99), progress=False)
+    run_bench(_settings(src, limit=2), tmp_path / "fresh", lambda: _FlakyBackend(99), progress=False)

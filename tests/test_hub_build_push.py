@@ -220,3 +220,16 @@ def test_build_never_touches_files_it_did_not_write(source, tmp_path, capsys):
     # its own configs are rebuilt or kept as before
     assert cli.main(["build", "--source", str(source), "--out", str(out), "--tasks", "pico_outcome",
                      "--no-progress"]) == 0
+
+
+def test_concurrent_build_into_one_folder_fails_clearly(source, tmp_path):
+    from medsins_datasets.errors import MedsinsError
+    from medsins_datasets.locking import output_lock
+
+    out = tmp_path / "medsins"
+    build(source, out, progress=False)
+    with output_lock(out, "build"):
+        with pytest.raises(MedsinsError, match=r"is in use by `medsins build` \(pid \d+\)"):
+            build(source, out, progress=False, force=True)
+    # released: the next build runs and keeps what was built
+    assert build(source, out, progress=False).reused == ["pico_outcome"]
