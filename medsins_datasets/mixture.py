@@ -834,6 +834,10 @@ def write_mixture(plan: MixturePlan, out: str | Path, *, overwrite: bool = False
     out = Path(out).expanduser().resolve()
     if out.exists() and not overwrite:
         raise MedsinsError(f"output folder {out} exists (pass overwrite=True / --overwrite to replace it)")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MIX_MANIFEST).is_file())):
+        # --overwrite replaces an earlier mixture (its manifest says so), never the user's own folder
+        raise MedsinsError(f"--out {out} is not a mixture written by `medsins mix` (no {MIX_MANIFEST}); "
+                           "nothing was changed: choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     schema = plan.features().arrow_schema

@@ -58,6 +58,13 @@ def test_mix_writes_loadable_folder_identical_to_stream(tmp_path, capsys):
     manifest = json.loads((out / ".medsins_mix.json").read_text())
     assert manifest["spec"]["layout"] == "paper" and manifest["spec"]["plain"] is True
     assert "paper's zero-/few-shot prose" in (out / "README.md").read_text()
+    # --overwrite never replaces a folder that is not a mixture
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    assert main(["mix", "--source", str(src), "--out", str(mine), "--cache-dir", str(cache), "--overwrite"]) == 2
+    assert "not a mixture written by `medsins mix`" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
     assert main(["mix", "--source", str(src), "--out", str(tmp_path / "bad"), "--format", "messages", "--plain"]) == 2
     assert "'plain' needs format 'prompt_completion'" in capsys.readouterr().err
 
