@@ -187,11 +187,10 @@ def available_tasks(tasks: list[Task], src, *, explicit: bool) -> tuple[list[Tas
     missing task a :class:`MedsinsError`. Missing tasks of a category or default selection are
     skipped and reported.
     """
-    found = src.task_files(None)
+    found = src.splits()  # a listing: nothing is downloaded for tasks that are not run
     have, missing = [], []
     for t in tasks:
-        tf = found.get(t.config_name)
-        if tf is not None and tf.splits.get("test"):
+        if "test" in found.get(t.config_name, ()):
             have.append(t)
         else:
             missing.append(t)

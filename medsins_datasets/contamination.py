@@ -250,8 +250,9 @@ def bench_instances(source: Source, tasks: Sequence[Task] | None = None) -> Iter
 
     if tasks is None:
         wanted = select_tasks(bench=True)
-        have = source.task_files(None)
-        found = {t.config_name: have[t.config_name] for t in wanted if t.config_name in have}
+        have = source.splits()  # a listing: only the benchmark tasks' files are read (or downloaded)
+        with_test = [t for t in wanted if "test" in have.get(t.config_name, ())]
+        found = source.task_files(with_test) if with_test else {}
     else:
         found = source.task_files(list(tasks))
     for name, tf in found.items():

@@ -387,11 +387,12 @@ def _select_tasks(spec: MixtureSpec, src: Source) -> list[tuple[Task, TaskFiles]
         try:
             found = src.task_files(wanted)
         except SourceError:
-            available = src.task_files(None)
+            available = src.splits()  # a listing: unselected tasks are never read or downloaded
             missing = [t.config_name for t in wanted if t.config_name not in available]
             logger.info("mixture: %s has no files for %d selected task(s): %s", src.describe(), len(missing),
                         ", ".join(missing))
-            found = {t.config_name: available[t.config_name] for t in wanted if t.config_name in available}
+            present = [t for t in wanted if t.config_name in available]
+            found = src.task_files(present) if present else {}
     out = []
     for t in wanted:
         tf = found.get(t.config_name)

@@ -95,6 +95,10 @@ class Source(Protocol):
         """Map config name -> files, for the given tasks (all available tasks when None)."""
         ...
 
+    def splits(self) -> dict[str, set[str]]:
+        """Map config name -> the splits the source has for it, without downloading anything."""
+        ...
+
 
 def _scan(root: Path, split: str | None, ignore_unknown: bool) -> dict[str, TaskFiles]:
     found: dict[str, TaskFiles] = {}
@@ -164,6 +168,9 @@ class LocalSource:
         if self._found is None:
             self._found = _scan(self.root, self.split, self.ignore_unknown)
         return _select(self._found, tasks, self.describe())
+
+    def splits(self) -> dict[str, set[str]]:
+        return {name: {s for s, p in tf.splits.items() if p} for name, tf in self.task_files(None).items()}
 
 
 class HubSource:
@@ -238,6 +245,11 @@ class HubSource:
                     listing.setdefault(task.config_name, []).append((task, s, repo_id, fn))
             self._listing = listing
         return self._listing
+
+    def splits(self) -> dict[str, set[str]]:
+        listing = self._list()
+        _select({n: TaskFiles(e[0][0]) for n, e in listing.items()}, None, self.describe())  # empty -> error
+        return {name: {split for _, split, _, _ in entries} for name, entries in listing.items()}
 
     def task_files(self, tasks: list[Task] | None = None) -> dict[str, TaskFiles]:
         listing = self._list()
@@ -315,6 +327,9 @@ class ConverterSource:
 
     def task_files(self, tasks: list[Task] | None = None) -> dict[str, TaskFiles]:
         return self._ensure().task_files(tasks)
+
+    def splits(self) -> dict[str, set[str]]:
+        return self._ensure().splits()
 
 
 def resolve_source(spec: "str | Path | Source | None", *, revision: str | None = None) -> Source:

@@ -196,3 +196,22 @@ def test_convert_never_replaces_a_folder_it_did_not_write(tmp_path, capsys):
     assert cli.main(["convert", "superni", "--data-dir", str(raw), "--out", str(out)]) == 0
     assert cli.main(["convert", "superni", "--data-dir", str(raw), "--out", str(out)]) == 0  # its own output
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_hub_listing_downloads_nothing_and_bench_selection_downloads_only_its_tasks(upstream_dir, tmp_path):
+    """Deciding which benchmark tasks a Hub source has is a listing: the (large) MedS-Ins training
+    files of tasks that are not run are never downloaded."""
+    from medsins_datasets.bench import available_tasks, select_bench_tasks
+
+    bench = tmp_path / "bench" / "MCQA"
+    bench.mkdir(parents=True)
+    doc = {"Definition": ["d"], "Instances": [{"input": f"q{i}", "output": "The right answer is A: x"} for i in range(4)]}
+    (bench / "task57_medqa_question_answering_en.jsonl").write_text(json.dumps(doc, indent=4))
+    api = FakeHubApi({"Henrychur/MedS-Ins": upstream_dir, "Henrychur/MedS-Bench": tmp_path / "bench"})
+    src = HubSource(api=api)
+    have, missing = available_tasks(select_bench_tasks(), src, explicit=False)
+    assert [t.config_name for t in have] == ["medqa_en"] and "pico_outcome" in missing
+    assert api.downloaded == []
+    assert src.splits()["medqa_en"] == {"test"}
+    src.task_files(have)
+    assert api.downloaded == [("Henrychur/MedS-Bench", "MCQA/task57_medqa_question_answering_en.jsonl")]
