@@ -309,6 +309,7 @@ def _run_locked(settings: BenchSettings, out: Path, backend_factory: Callable[[]
     from tqdm.auto import tqdm
 
     from .prompts import iter_bench_prompts
+    from .sources import fingerprint_files
 
     src = resolve_bench_source(settings.source, settings.revision)
     tasks, missing = available_tasks([get_task(t) for t in settings.tasks], src, explicit=explicit_tasks)
@@ -320,8 +321,6 @@ def _run_locked(settings: BenchSettings, out: Path, backend_factory: Callable[[]
         raise MedsinsError(f"none of the selected benchmark tasks has test data in {src.describe()}")
     settings.budgets = {t.task_id: settings.budgets.get(t.task_id, budget_for(t, protocol=settings.protocol))
                         for t in tasks}
-    from .sources import fingerprint_files
-
     read = src.task_files(tasks)
     settings.data_fingerprint = fingerprint_files([p for t in tasks for p in read[t.config_name].all_files()])
     _check_run_file(out, settings)

@@ -140,7 +140,7 @@ def _check_rows(tasks: list[Any], refs: list[Any], labels: list[str]) -> None:
     """Name the file row of the first bad task / missing reference (the scorer only knows indices)."""
     from .errors import UnknownTaskError
     from .registry import get_task
-    from .scoring import MissingReferenceError, ScoringInputError, is_missing, rule_of
+    from .scoring import MissingReferenceError, ScoringInputError, is_missing, rule_of, skips_missing_reference
 
     seen: dict[str, Any] = {}
     for label, name, ref in zip(labels, tasks, refs):
@@ -157,6 +157,8 @@ def _check_rows(tasks: list[Any], refs: list[Any], labels: list[str]) -> None:
             except ScoringInputError as e:
                 raise ScoringInputError(f"{label}: {e}") from None
         first = ref[0] if isinstance(ref, list) and ref else ref
+        if skips_missing_reference(seen[key]):
+            continue  # skipped and counted by the scorer, as the official script does
         if first is None or (isinstance(first, float) and first != first) or ref == []:
             raise MissingReferenceError(f"{label}: the reference (gold answer) of task {seen[key].config_name} "
                                         "is missing")

@@ -379,6 +379,12 @@ _ACCURACY_FUNCS = {
 }
 
 
+def skips_missing_reference(task: Task) -> bool:
+    """Whether a sample without a reference is skipped (and counted) instead of being an input
+    error: explanation (task18/46/50), whose official script skips such samples."""
+    return rule_of(task) == TEXT_EXPLANATION
+
+
 def rule_of(task: Task) -> str:
     """The scoring rule kind of a MedS-Bench task."""
     cat = task.bench_category
@@ -627,7 +633,8 @@ def prepare_inputs(
     gold = [_first_reference(r) for r in refs]
     missing: dict[str, list[int]] = {}
     for i, (g, t) in enumerate(zip(gold, task_list)):
-        if g is None or (isinstance(g, float) and math.isnan(g)) or type(g).__name__ == "NAType":
+        if ((g is None or (isinstance(g, float) and math.isnan(g)) or type(g).__name__ == "NAType")
+                and not skips_missing_reference(t)):
             missing.setdefault(t.config_name, []).append(i)
     if missing:
         parts = [f"{name} (samples {', '.join(map(str, idx[:5]))}{', ...' if len(idx) > 5 else ''})"

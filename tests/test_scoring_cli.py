@@ -120,3 +120,22 @@ def test_help_lists_options(capsys):
     text = capsys.readouterr().out
     for opt in ("--corrected", "--bootstrap", "--seed", "--json", "--per-task", "task_id,input,GT,output"):
         assert opt in text
+
+
+def test_explanation_samples_without_reference_are_skipped_and_counted(tmp_path, capsys):
+    """The official script skips explanation samples whose reference is missing; so does `medsins score`,
+    and the skip is counted; a missing MCQA reference is still an error naming the line."""
+    from medsins_datasets.cli import main as cli_main
+
+    f = tmp_path / "p.jsonl"
+    rows = [{"task": "do_entity_explanation", "prediction": "a disease of the liver", "reference": "a liver disease"},
+            {"task": "do_entity_explanation", "prediction": "something", "reference": None},
+            {"task": "task18", "prediction": "claim is false", "reference": None}]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert cli_main(["score", str(f), "--json", "--bootstrap", "0"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["tasks"]["do_entity_explanation"]["n"] == 1 and res["tasks"]["do_entity_explanation"]["skipped"] == 1
+    assert res["tasks"]["healthfact_explanation"]["skipped"] == 1
+    f.write_text(json.dumps({"task": "medqa_en", "prediction": "A", "reference": None}) + "\n")
+    assert cli_main(["score", str(f)]) == 2
+    assert "p.jsonl line 1" in capsys.readouterr().err
