@@ -173,6 +173,11 @@ def build(
 
 def _build_into(out: Path, src: Source, found: dict[str, TaskFiles], *, on_error: OnError, force: bool,
                 progress: bool) -> BuildReport:
+    # under the lock no other build writes here: staging folders left by a killed build are debris
+    for stale in out.glob(".*.tmp-*"):
+        if stale.is_dir() and not stale.is_symlink():
+            logger.info("removing %s, left by an interrupted build", stale)
+            shutil.rmtree(stale, ignore_errors=True)
     manifest = _read_manifest(out)
     manifest.setdefault("source_commits", {}).update(getattr(src, "commits", {}) or {})
     report = BuildReport(out)

@@ -233,3 +233,15 @@ def test_concurrent_build_into_one_folder_fails_clearly(source, tmp_path):
             build(source, out, progress=False, force=True)
     # released: the next build runs and keeps what was built
     assert build(source, out, progress=False).reused == ["pico_outcome"]
+
+
+def test_staging_folders_of_a_killed_build_are_cleaned_by_the_next(source, tmp_path):
+    out = tmp_path / "medsins"
+    build(source, out, progress=False)
+    debris = out / ".pico_outcome.tmp-abc123"  # what a build killed mid-config leaves
+    (debris / "train").mkdir(parents=True)
+    (debris / "train" / "part.parquet").write_bytes(b"half")
+    mine = out / ".my_notes.txt"
+    mine.write_text("not a staging folder")
+    build(source, out, progress=False)
+    assert not debris.exists() and mine.read_text() == "not a staging folder"
