@@ -119,8 +119,6 @@ class HFBackend:
         self.reuse_prefixes = reuse_prefixes
         #: prompts longer than this many tokens keep only their first tokens (official: 2048)
         self.max_prompt_tokens = max_prompt_tokens
-        #: how many prompts were cut to ``max_prompt_tokens`` so far
-        self.truncated = 0
         #: ``prompt_tokens`` / ``reused_tokens`` of the last continuous-batching run (prefix reuse)
         self.prefill_stats: dict[str, int] = {}
         if model_obj is None or tokenizer is None:
@@ -140,11 +138,7 @@ class HFBackend:
         return prompt_text(self.tokenizer, prompt, self.use_chat_template)
 
     def encode(self, prompt: "str | ChatPrompt") -> list[int]:
-        ids = prompt_token_ids(self.tokenizer, prompt, self.use_chat_template)
-        if self.max_prompt_tokens and len(ids) > self.max_prompt_tokens:
-            self.truncated += 1
-            ids = ids[:self.max_prompt_tokens]
-        return ids
+        return prompt_token_ids(self.tokenizer, prompt, self.use_chat_template, self.max_prompt_tokens)
 
     def generate(self, prompts: Sequence["str | ChatPrompt"], max_new_tokens: int) -> list[str]:
         import torch

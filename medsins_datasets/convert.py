@@ -29,7 +29,6 @@ does the same with one size for every benchmark task. The manifest records what 
 
 from __future__ import annotations
 
-import csv
 import importlib
 import json
 import logging
@@ -39,7 +38,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -245,20 +243,11 @@ PAPER_TEST_SIZE_SOURCE = ("Wu et al., Towards evaluating and building versatile 
                           "supplementary section A.2 'Task Category Details' (\"During testing, we randomly sample N ...\")")
 
 
-@lru_cache(maxsize=1)
 def paper_test_size_table() -> dict[str, int]:
-    """``{task id: n}``: the test sample size the paper gives for a MedS-Bench task.
-
-    Read from the ``paper_test_size`` column of ``data/tasks.csv`` (empty where the paper gives
-    no sample size: MCQA, PICO, ADE and RCT are evaluated on their whole test split).
-    """
-    text = resources.files("medsins_datasets").joinpath("data", "tasks.csv").read_text(encoding="utf-8")
-    sizes: dict[str, int] = {}
-    for row in csv.DictReader(text.splitlines()):
-        value = (row.get("paper_test_size") or "").strip()
-        if value:
-            sizes[row["task_id"]] = int(value)
-    return sizes
+    """``{task id: n}``: the test sample size the paper gives for a MedS-Bench task (the registry's
+    ``paper_test_size``, a column of ``data/tasks.csv``; empty where the paper gives no sample
+    size: MCQA, PICO, ADE and RCT are evaluated on their whole test split)."""
+    return {t.task_id: t.paper_test_size for t in all_tasks() if t.paper_test_size is not None}
 
 
 def _test_size_plan(paper: bool, size: int | None) -> dict[str, int]:

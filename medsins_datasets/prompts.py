@@ -54,7 +54,7 @@ OFFICIAL_SENTENCE = "Please learn from the few-shot cases to see what content yo
 
 MCQA_CATEGORY = "Multiple-choice Question Answering"
 
-#: the paper's benchmark setting: 3 shots, MCQA zero-shot
+#: shots per benchmark prompt (both protocols; the paper protocol makes MCQA zero-shot)
 DEFAULT_BENCH_SHOTS = 3
 
 #: MedS-Bench test-only task -> the training task whose train split supplies its shots
@@ -199,10 +199,6 @@ class ChatPrompt:
         return len(self.text)
 
 
-#: what a backend receives: a single-turn text prompt (the paper layout) or an official chat prompt
-PromptLike = "str | ChatPrompt"
-
-
 @dataclass(frozen=True)
 class Protocol:
     """Everything that decides a benchmark prompt and its decoding (see docs/protocols.md).
@@ -218,8 +214,8 @@ class Protocol:
 
     name: str
     layout: str  # "official" (system + user messages) | "paper" (one user turn, paper prose)
-    shots: int = 3
-    mcqa_shots: int = 3
+    shots: int = DEFAULT_BENCH_SHOTS
+    mcqa_shots: int = DEFAULT_BENCH_SHOTS
     shots_from_test: bool = True
     train_equivalents: bool = False
     max_new_tokens: int | None = 200

@@ -54,6 +54,8 @@ class Task:
     bench_category: str | None
     bench_metric: str | None
     test_only: bool
+    #: the test sample size the paper gives (supplementary A.2); None where it evaluates the whole split
+    paper_test_size: int | None = None
     homepage: str = ""
     license: str = ""
     number: int = field(default=0, compare=False)
@@ -135,6 +137,7 @@ def _load() -> tuple[Task, ...]:
                 bench_category=r["bench_category"] or None,
                 bench_metric=r["bench_metric"] or None,
                 test_only=r["test_only"] == "true",
+                paper_test_size=int(r["paper_test_size"]) if (r.get("paper_test_size") or "").strip() else None,
                 homepage=src.get("homepage", ""),
                 license=src.get("license", ""),
                 number=task_number(r["task_id"]),
