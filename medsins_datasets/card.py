@@ -1,16 +1,35 @@
-"""The dataset card (README.md) of a hub-native build: YAML metadata + a readable task table."""
+"""The dataset card (README.md) of a hub-native build, made with huggingface_hub's card classes.
+
+The metadata is a :class:`huggingface_hub.DatasetCardData`: licence, languages, task
+categories, size category, ``configs`` (the data files of every config and split: the layout
+``load_dataset(folder, config)`` reads) and ``dataset_info`` per config (features, splits with
+``num_examples`` and ``num_bytes``, ``download_size``, ``dataset_size``), written by ``datasets``'
+own :class:`~datasets.info.DatasetInfosDict` so that ``datasets`` and the Hub read it back as
+they read the cards ``push_to_hub`` writes. The body is ``templates/dataset_card.md`` filled in
+with :class:`string.Template` (jinja2, which ``DatasetCard.from_template`` needs, is not a
+dependency of the core install).
+
+``num_bytes`` is what ``datasets`` calls it: the size of a split as Arrow data in memory. It
+is measured by streaming each Parquet shard once; the result is kept per shard (keyed by size
+and modification time) in ``.medsins_card_sizes.json``, so re-writing the card after every
+config of a build, or re-running an unchanged build, does not read the shards again.
+"""
 
 from __future__ import annotations
 
+import json
+import string
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .errors import MedsinsError
 from .registry import get_task
 
 if TYPE_CHECKING:
+    from huggingface_hub import DatasetCard, DatasetCardData, RepoCard
+
     from .hub_build import ConfigBuild
 
 LANGUAGE_CODES = {
@@ -29,6 +48,17 @@ HUB_TASK_CATEGORIES = {
     "Fact Verification": "text-classification",
 }
 
+PRETTY_NAME = "MedS-Ins / MedS-Bench"
+TAGS = ["medical", "biomedical", "clinical", "instruction-tuning", "medsins"]
+SIZES_CACHE = ".medsins_card_sizes.json"
+LICENSE_NOTICE = "LICENSE-NOTICE.md"
+
+
+def render_template(name: str, **values: Any) -> str:
+    """The card body ``templates/<name>`` with its ``${placeholders}`` filled in (all required)."""
+    text = (resources.files("medsins_datasets") / "templates" / name).read_text(encoding="utf-8")
+    return string.Template(text).substitute({k: str(v) for k, v in values.items()})
+
 
 def _size_category(n: int) -> str:
     for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
@@ -38,22 +68,112 @@ def _size_category(n: int) -> str:
     return "10M<n<100M"
 
 
-def card_text(configs: list["ConfigBuild"]) -> str:
-    configs = sorted(configs, key=lambda c: get_task(c.config_name).number)
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    raise AssertionError  # unreachable
+
+
+# --------------------------------------------------------------------------- sizes
+
+def _arrow_nbytes(path: Path) -> int:
+    """Size of a Parquet shard's rows as Arrow data in memory, streamed (flat memory)."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as pf:
+        return sum(batch.nbytes for batch in pf.iter_batches(batch_size=10_000))
+
+
+def shard_sizes(out: str | Path, configs: list["ConfigBuild"]) -> dict[str, tuple[int, int]]:
+    """``"<config>/<shard>" -> (file bytes, Arrow bytes)`` of every shard of ``configs``.
+
+    Arrow sizes come from the cache file when the shard's size and modification time are those
+    recorded; the others are measured and the cache is rewritten (the card is written under the
+    build's lock, so no other process writes it at the same time).
+    """
+    out = Path(out)
+    cache_path = out / SIZES_CACHE
+    try:
+        cache = json.loads(cache_path.read_text(encoding="utf-8"))
+        if not isinstance(cache, dict):
+            cache = {}
+    except (OSError, ValueError):
+        cache = {}
+    sizes: dict[str, tuple[int, int]] = {}
+    fresh: dict[str, list[int]] = {}
+    for c in configs:
+        for files in c.files.values():
+            for f in files:
+                rel = f"{c.config_name}/{f}"
+                st = (out / rel).stat()
+                hit = cache.get(rel)
+                if isinstance(hit, list) and len(hit) == 3 and hit[:2] == [st.st_size, st.st_mtime_ns]:
+                    nbytes = int(hit[2])
+                else:
+                    nbytes = _arrow_nbytes(out / rel)
+                fresh[rel] = [st.st_size, st.st_mtime_ns, nbytes]
+                sizes[rel] = (st.st_size, nbytes)
+    if fresh != cache:
+        tmp = cache_path.with_name(cache_path.name + ".tmp")
+        tmp.write_text(json.dumps(fresh, indent=0, sort_keys=True), encoding="utf-8")
+        tmp.replace(cache_path)
+    return sizes
+
+
+def dataset_infos(out: str | Path, configs: list["ConfigBuild"]):
+    """A :class:`datasets.info.DatasetInfosDict`: features, splits and sizes of every config."""
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+    from datasets.info import DatasetInfosDict
+
+    from .examples import FEATURES
+
+    sizes = shard_sizes(out, configs)
+    infos = DatasetInfosDict()
+    for c in configs:
+        splits = SplitDict()
+        download = 0
+        for split, n in c.splits.items():
+            shard = [sizes[f"{c.config_name}/{f}"] for f in c.files[split]]
+            download += sum(s[0] for s in shard)
+            splits.add(SplitInfo(name=split, num_bytes=sum(s[1] for s in shard), num_examples=n))
+        infos[c.config_name] = DatasetInfo(
+            features=FEATURES.copy(), splits=splits, download_size=download,
+            dataset_size=sum(s.num_bytes for s in splits.values()), config_name=c.config_name)
+    return infos
+
+
+# --------------------------------------------------------------------------- the card
+
+def _sorted(configs: list["ConfigBuild"]) -> list["ConfigBuild"]:
+    return sorted(configs, key=lambda c: get_task(c.config_name).number)
+
+
+def card_data(out: str | Path, configs: list["ConfigBuild"]) -> "DatasetCardData":
+    """The card's metadata: Hub fields, ``configs`` and ``dataset_info`` of every config."""
+    from huggingface_hub import DatasetCardData
+
+    configs = _sorted(configs)
     tasks = [get_task(c.config_name) for c in configs]
     langs = sorted({LANGUAGE_CODES.get(lang, lang) for t in tasks for lang in t.input_languages + t.output_languages})
     cats = sorted({HUB_TASK_CATEGORIES.get(t.category, "text-generation") for t in tasks} | {"text-generation"})
+    if any(t.category == "Translation" for t in tasks):
+        multi = ["multilingual", "translation"] if len(langs) > 1 else ["translation"]
+    else:
+        multi = ["multilingual"] if len(langs) > 1 else ["monolingual"]
     total = sum(sum(c.splits.values()) for c in configs)
-    meta = {
-        "pretty_name": "MedS-Ins / MedS-Bench",
-        "license": "other",
-        "license_name": "per-source",
-        "license_link": "LICENSE-NOTICE.md",
-        "language": langs,
-        "task_categories": cats,
-        "tags": ["medical", "biomedical", "clinical", "instruction-tuning", "medsins"],
-        "size_categories": [_size_category(total)],
-        "configs": [
+    data = DatasetCardData(
+        pretty_name=PRETTY_NAME,
+        license="other",
+        license_name="per-source",
+        license_link=LICENSE_NOTICE,
+        language=langs,
+        multilinguality=multi,
+        task_categories=cats,
+        size_categories=[_size_category(total)],
+        tags=list(TAGS),
+        configs=[
             {
                 "config_name": c.config_name,
                 "data_files": [
@@ -63,9 +183,29 @@ def card_text(configs: list["ConfigBuild"]) -> str:
             }
             for c in configs
         ],
-    }
+    )
+    dataset_infos(out, configs).to_dataset_card_data(data)
+    return data
+
+
+def _columns() -> str:
+    from .examples import FEATURES
+
+    def kind(f) -> str:
+        return "list of strings" if not hasattr(f, "dtype") else f.dtype
+    return "\n".join(f"- `{name}` ({kind(f)})" for name, f in FEATURES.items())
+
+
+def dataset_card(out: str | Path, configs: list["ConfigBuild"]) -> "DatasetCard":
+    """The whole card (metadata and body) of the build in ``out`` holding ``configs``."""
+    from huggingface_hub import DatasetCard
+
+    configs = _sorted(configs)
+    data = card_data(out, configs)
+    infos = data["dataset_info"] if isinstance(data["dataset_info"], list) else [data["dataset_info"]]
     rows = []
-    for c, t in zip(configs, tasks):
+    for c in configs:
+        t = get_task(c.config_name)
         sizes = ", ".join(f"{s}: {n:,}" for s, n in c.splits.items())
         access = "credentialed" if c.credentialed else t.access
         rows.append(
@@ -77,55 +217,36 @@ def card_text(configs: list["ConfigBuild"]) -> str:
         "\n**This build contains credentialed data** (" + ", ".join(cred) + "). It must not be made "
         "public; share it only with people who hold the source's data-use agreement.\n" if cred else ""
     )
-    body = f"""
-# MedS-Ins / MedS-Bench
+    body = render_template(
+        "dataset_card.md",
+        pretty_name=PRETTY_NAME,
+        medsins_version=__version__,
+        example_config=configs[0].config_name if configs else "pico_outcome",
+        n_tasks=len(configs),
+        n_instances=f"{sum(sum(c.splits.values()) for c in configs):,}",
+        download_size=_human_bytes(sum(i.get("download_size", 0) for i in infos)),
+        dataset_size=_human_bytes(sum(i.get("dataset_size", 0) for i in infos)),
+        credentialed_note=cred_note,
+        task_rows="\n".join(rows),
+        columns=_columns(),
+    )
+    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 
-Medical instruction-tuning tasks (MedS-Ins) and clinical benchmark tasks (MedS-Bench) in the
-Super-NaturalInstructions task format, one config per task, built with `medsins build`
-(medsins {__version__}). Each row is one instance: `definition` (the task's instruction),
-`input`, `output` (the first reference answer) and `references` (all reference answers).
 
-```python
-from datasets import load_dataset
-ds = load_dataset("<this repo or folder>", "pico_outcome")
-```
-
-{len(configs)} tasks, {total:,} instances.
-{cred_note}
-## Tasks
-
-| config | official id | category | domain | source | languages | access | licence | instances |
-|---|---|---|---|---|---|---|---|---|
-{chr(10).join(rows)}
-
-## Licences
-
-Every task keeps the licence of its source dataset (column *licence*; see each source's
-homepage). The task definitions are those of the MedS-Ins authors.
-
-## Citation
-
-```bibtex
-@article{{wu2024towards,
-  title={{Towards Evaluating and Building Versatile Large Language Models for Medicine}},
-  author={{Wu, Chaoyi and Qiu, Pengcheng and Liu, Jinxin and Gu, Hongfei and Li, Na and Zhang, Ya and Wang, Yanfeng and Xie, Weidi}},
-  journal={{npj Digital Medicine}},
-  year={{2025}}
-}}
-```
-"""
-    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n" + body
+def card_text(out: str | Path, configs: list["ConfigBuild"]) -> str:
+    return str(dataset_card(out, configs))
 
 
 def write_card(out: Path, configs: list["ConfigBuild"]) -> Path:
+    """Write ``README.md`` (the card) and ``LICENSE-NOTICE.md`` into the build folder ``out``."""
     path = Path(out) / "README.md"
     tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(card_text(configs), encoding="utf-8")
+    tmp.write_text(card_text(out, configs), encoding="utf-8")
     tmp.replace(path)
-    notice = Path(out) / "LICENSE-NOTICE.md"
+    notice = Path(out) / LICENSE_NOTICE
     lines = ["# Licences of the source datasets", ""]
     seen = set()
-    for c in configs:
+    for c in _sorted(configs):
         t = get_task(c.config_name)
         if t.source in seen:
             continue
@@ -133,3 +254,28 @@ def write_card(out: Path, configs: list["ConfigBuild"]) -> Path:
         lines.append(f"- **{t.source}** ({t.homepage or 'homepage unknown'}): {t.license or 'unknown'}")
     notice.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def validate_card(card: "str | Path | RepoCard", *, repo_type: str | None = None) -> None:
+    """Check a card with the Hub's own validator (``RepoCard.validate``: ``POST /api/validate-yaml``
+    on ``HF_ENDPOINT``; it needs the Hub or a stand-in). ``card`` is a card or a README.md path.
+
+    Raises :class:`MedsinsError` naming what failed: the Hub's reasons for a rejected card, or why
+    the validator could not be reached.
+    """
+    from huggingface_hub import DatasetCard, RepoCard
+    from huggingface_hub.errors import HfHubHTTPError
+
+    where = "the card"
+    if not isinstance(card, RepoCard):
+        where = str(card)
+        try:
+            card = DatasetCard.load(Path(card))
+        except (OSError, ValueError) as e:
+            raise MedsinsError(f"{where}: cannot read the card: {e}") from e
+    try:
+        card.validate(repo_type=repo_type)
+    except ValueError as e:
+        raise MedsinsError(f"{where}: the Hub's card validator rejected it: {e}") from e
+    except (HfHubHTTPError, OSError) as e:  # offline, unreachable endpoint, server error
+        raise MedsinsError(f"{where}: cannot reach the Hub's card validator: {e}") from e

@@ -3,7 +3,8 @@
 It speaks the subset of the Hub HTTP API that ``huggingface_hub`` (2.x, without ``hf_xet``, or
 with ``HF_HUB_DISABLE_XET=1``) uses to create repos, commit files and download them:
 
-* ``POST /api/repos/create``, ``GET /api/whoami-v2``, ``POST /api/validate-yaml``;
+* ``POST /api/repos/create`` (a Space's ``sdk`` is kept: ``hub.repo(id).space_sdk``),
+  ``GET /api/whoami-v2``, ``POST /api/validate-yaml``;
 * ``POST /api/<type>s/<repo>/preupload/<rev>`` (every file is uploaded "regular", inline);
 * ``POST /api/<type>s/<repo>/commit/<rev>`` (NDJSON: header, file, deletedFile, deletedFolder);
 * ``GET /api/<type>s/<repo>[/revision/<rev>]`` (repo info with ``sha`` and ``siblings``);
@@ -11,7 +12,9 @@ with ``HF_HUB_DISABLE_XET=1``) uses to create repos, commit files and download t
 * ``HEAD``/``GET /[<type>s/]<repo>/resolve/<rev>/<path>`` (with ``X-Repo-Commit`` and ``ETag``).
 
 Everything it receives is recorded: ``hub.repos[repo_id]`` (files, private flag, commits) and
-``hub.commits`` (repo, message, files added/deleted, in order). ``hub.fail(...)`` makes matching
+``hub.commits`` (repo, message, files added/deleted, in order), ``hub.validated`` (repo type and
+content of every card sent to ``validate-yaml``; dataset cards also get a few of the Hub's checks of
+``configs`` and ``dataset_info``). ``hub.fail(...)`` makes matching
 requests answer an error (e.g. 500 on commits whose message starts with "Training in progress").
 
 Use it in-process with the ``fake_hub`` fixture and ``hub.patch(monkeypatch)``, or give a
@@ -69,6 +72,7 @@ class Repo:
     private: bool
     files: dict[str, bytes] = field(default_factory=dict)
     commits: list[Commit] = field(default_factory=list)
+    space_sdk: str | None = None  # Space repos: the ``sdk`` sent to ``create_repo`` (gradio, docker, static)
 
     @property
     def head(self) -> str:
@@ -114,6 +118,7 @@ class FakeHub:
         self.unhandled: list[tuple[str, str]] = []
         self.failures: list[Failure] = []
         self.failed: list[tuple[str, str, str | None]] = []  # (method, path, commit message) answered with an error
+        self.validated: list[tuple[str, str]] = []  # (repoType, content) of every card sent to validate-yaml
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -372,7 +377,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(409, {"error": "You already created this model repo", "url": url},
                            headers={"X-Error-Message": "You already created this model repo"})
                 return True
-            self.hub.repos[repo_id] = Repo(repo_id, rtype, bool(private))
+            self.hub.repos[repo_id] = Repo(repo_id, rtype, bool(private),
+                                           space_sdk=payload.get("sdk") if rtype == "space" else None)
         self._send(200, {"url": url, "name": repo_id, "id": repo_id})
         return True
 
@@ -380,6 +386,8 @@ class _Handler(BaseHTTPRequestHandler):
         import yaml
 
         content = payload.get("content", "")
+        with self.hub.lock:
+            self.hub.validated.append((payload.get("repoType", "model"), content))
         errors = []
         if content.startswith("---"):
             end = content.find("\n---", 3)
@@ -387,6 +395,8 @@ class _Handler(BaseHTTPRequestHandler):
                 meta = yaml.safe_load(content[3:end] if end != -1 else content[3:])
                 if meta is not None and not isinstance(meta, dict):
                     errors.append({"message": "metadata must be a mapping"})
+                elif meta and payload.get("repoType") == "dataset":
+                    errors.extend({"message": m} for m in _dataset_metadata_errors(meta))
             except yaml.YAMLError as e:
                 errors.append({"message": f"invalid YAML: {e}"})
         if errors:
@@ -468,9 +478,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"Revision not found: {revision}", "RevisionNotFound")
             return True
         sha, files = snap
-        self._send(200, {"id": repo_id, "modelId": repo_id, "sha": sha, "private": repo.private,
-                         "siblings": [{"rfilename": p} for p in sorted(files)], "tags": [], "downloads": 0,
-                         "likes": 0})
+        info = {"id": repo_id, "modelId": repo_id, "sha": sha, "private": repo.private,
+                "siblings": [{"rfilename": p} for p in sorted(files)], "tags": [], "downloads": 0, "likes": 0}
+        if repo.space_sdk is not None:
+            info["sdk"] = repo.space_sdk
+        self._send(200, info)
         return True
 
     def _tree(self, rtype: str, repo_id: str, revision: str, sub: str, query: dict) -> bool:
@@ -521,6 +533,37 @@ class _Handler(BaseHTTPRequestHandler):
             "Content-Type": "application/octet-stream", "X-Repo-Commit": sha, "ETag": f'"{git_blob_oid(content)}"'})
         return True
 
+
+
+def _dataset_metadata_errors(meta: dict) -> list[str]:
+    """A few of the Hub's checks of a dataset card's ``configs`` and ``dataset_info`` (not all)."""
+    errors = []
+    configs = meta.get("configs")
+    if configs is not None:
+        names = [c.get("config_name") if isinstance(c, dict) else None for c in configs] if isinstance(configs, list) else None
+        if names is None or not all(isinstance(n, str) and n for n in names):
+            errors.append('"configs" must be a list of mappings with a "config_name"')
+        elif len(set(names)) != len(names):
+            errors.append('"configs": config names must be unique')
+        elif not all(c.get("data_files") for c in configs):
+            errors.append('"configs": every config needs "data_files"')
+    info = meta.get("dataset_info")
+    if info is not None:
+        infos = info if isinstance(info, list) else [info]
+        for i in infos:
+            if not isinstance(i, dict):
+                errors.append('"dataset_info" must be a mapping or a list of mappings')
+                continue
+            feats = i.get("features", [])
+            if not isinstance(feats, list) or not all(isinstance(f, dict) and "name" in f for f in feats):
+                errors.append('"dataset_info.features" must be a list of mappings with a "name"')
+            for sp in i.get("splits", []) or []:
+                if not (isinstance(sp, dict) and isinstance(sp.get("name"), str)
+                        and isinstance(sp.get("num_examples", 0), int) and isinstance(sp.get("num_bytes", 0), int)):
+                    errors.append('"dataset_info.splits" entries need a "name" and integer sizes')
+        if isinstance(info, list) and len({i.get("config_name") for i in infos if isinstance(i, dict)}) != len(infos):
+            errors.append('"dataset_info": config names must be unique')
+    return errors
 
 @pytest.fixture
 def fake_hub():
