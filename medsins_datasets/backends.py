@@ -14,10 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,15 +70,57 @@ def prompt_text(tokenizer: Any, prompt: "str | ChatPrompt", use_chat_template: b
         return tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
 
 
+#: characters per token assumed for the first look at a long prompt (grown 4x at each retry)
+_CHARS_PER_TOKEN_GUESS = 8
+#: tokens past the cut that must exist before the cut tokens are trusted to equal the full
+#: text's (only the last few pre-tokenized words before a character cut can change)
+_CUT_MARGIN = 32
+
+
+class PromptTooLongError(MedsinsError):
+    """A prompt with more tokens than the model's context window (no cut was asked for)."""
+
+    def __init__(self, prompt: Any, limit: int):
+        self.prompt = prompt
+        self.limit = limit
+        super().__init__(f"a prompt has more than {limit} tokens, the model's context window; cut prompts with "
+                         f"--max-prompt-tokens N (the official protocol cuts at 2048) or --max-prompt-chars N")
+
+
+def first_token_ids(tokenizer: Any, text: str, n: int, *, add_special_tokens: bool) -> list[int]:
+    """The first ``n`` token ids of ``text``, equal to ``tokenizer(text)["input_ids"][:n]``, in
+    memory bounded by ``n`` rather than by the text: a fast tokenizer keeps about 100 bytes per
+    character of input (offsets, words), so a 50 MB instance would need gigabytes just to be cut
+    to 2048 tokens. A growing character prefix is tokenized until it yields ``n`` tokens plus a
+    margin; tokens that far from the character cut do not depend on it."""
+    width = max(64, n * _CHARS_PER_TOKEN_GUESS)
+    while True:
+        if len(text) <= width:
+            return list(tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"][:n])
+        ids = tokenizer(text[:width], add_special_tokens=add_special_tokens)["input_ids"]
+        if len(ids) >= n + _CUT_MARGIN:
+            return list(ids[:n])
+        width *= 4
+
+
 def prompt_token_ids(tokenizer: Any, prompt: "str | ChatPrompt", use_chat_template: bool,
-                     max_prompt_tokens: int | None = None) -> list[int]:
+                     max_prompt_tokens: int | None = None, *, context_tokens: int | None = None) -> list[int]:
     """The token ids the ``hf`` backend feeds for ``prompt``. Special tokens (BOS) are added
     by the tokenizer only without a chat template (the template writes its own). With
     ``max_prompt_tokens``, only the first N ids are kept, as the official evaluation's
-    ``tokenizer(..., max_length=2048, truncation=True)`` does."""
-    ids = tokenizer(prompt_text(tokenizer, prompt, use_chat_template),
-                    add_special_tokens=not use_chat_template)["input_ids"]
-    return list(ids[:max_prompt_tokens]) if max_prompt_tokens else list(ids)
+    ``tokenizer(..., max_length=2048, truncation=True)`` does. Without a cut, a prompt longer
+    than ``context_tokens`` (the model's window) raises :class:`PromptTooLongError`; either
+    way, memory stays bounded by the token count, not by the prompt's size."""
+    text = prompt_text(tokenizer, prompt, use_chat_template)
+    add = not use_chat_template
+    if max_prompt_tokens:
+        return first_token_ids(tokenizer, text, max_prompt_tokens, add_special_tokens=add)
+    if context_tokens:
+        ids = first_token_ids(tokenizer, text, context_tokens + 1, add_special_tokens=add)
+        if len(ids) > context_tokens:
+            raise PromptTooLongError(prompt, context_tokens)
+        return ids
+    return list(tokenizer(text, add_special_tokens=add)["input_ids"])
 
 
 class GenerationError(MedsinsError):
@@ -138,7 +176,8 @@ class HFBackend:
         return prompt_text(self.tokenizer, prompt, self.use_chat_template)
 
     def encode(self, prompt: "str | ChatPrompt") -> list[int]:
-        return prompt_token_ids(self.tokenizer, prompt, self.use_chat_template, self.max_prompt_tokens)
+        return prompt_token_ids(self.tokenizer, prompt, self.use_chat_template, self.max_prompt_tokens,
+                                context_tokens=getattr(self.model.config, "max_position_embeddings", None))
 
     def generate(self, prompts: Sequence["str | ChatPrompt"], max_new_tokens: int) -> list[str]:
         import torch
@@ -245,65 +284,92 @@ class VLLMBackend:
 
 @dataclass
 class RetryPolicy:
-    retries: int = 5
-    backoff: float = 1.0  # seconds, doubled per attempt, with jitter
-    max_backoff: float = 30.0
-    timeout: float = 60.0  # per request
+    """How the ``openai`` backend retries (through ``huggingface_hub.utils.http_backoff``)."""
+
+    retries: int = 5  # retries after the first attempt (``--retries``)
+    backoff: float = 1.0  # seconds before the first retry, doubled per retry
+    max_backoff: float = 30.0  # cap of the doubling (a ``Retry-After`` header is obeyed as sent, plus 1 s)
+    timeout: float = 60.0  # seconds per request (connect, each read, each write: ``--timeout``)
+
+
+#: the HTTP statuses retried (``http_backoff``'s own list: request timeout, rate limit, server errors)
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+
+
+def _httpx():
+    """The httpx module huggingface_hub's HTTP session is built on (``httpx2`` in huggingface_hub 2.x)."""
+    try:
+        import httpx2 as httpx
+    except ImportError:  # pragma: no cover - older huggingface_hub releases use httpx itself
+        import httpx
+    return httpx
 
 
 class OpenAIBackend:
     """Any OpenAI-compatible ``/chat/completions`` endpoint.
 
-    The key is read from the environment variable ``api_key_env`` (never from the command line,
-    never logged). 429, 5xx, timeouts and connection errors are retried with exponential
-    backoff (``Retry-After`` honoured); other HTTP errors fail at once. ``concurrency`` requests
-    run at the same time.
+    Requests go through ``huggingface_hub.utils.http_backoff`` (huggingface_hub's shared HTTP
+    session, with connection reuse): 408, 429 and 5xx answers, timeouts and network errors are
+    retried ``retry.retries`` times with exponential backoff (``Retry-After`` honoured); other
+    HTTP errors fail at once. The key is read from the environment variable ``api_key_env``
+    (never from the command line) and never appears in a log line or an error message.
+    ``concurrency`` requests run at the same time.
+
+    huggingface_hub's session refuses every request while ``HF_HUB_OFFLINE=1`` (whatever the
+    host), so the backend refuses to start in that mode with a message saying so.
     """
 
     name = "openai"
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
                  concurrency: int = 4, retry: RetryPolicy | None = None, extra_body: dict | None = None):
+        from huggingface_hub import is_offline_mode
+
         self.model_name = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
         self.api_key = os.environ.get(api_key_env, "")
         self.concurrency = max(1, int(concurrency))
         self.retry = retry or RetryPolicy()
         self.extra_body = extra_body or {}
+        if is_offline_mode():
+            raise MedsinsError(
+                f"--backend openai cannot reach {self.base_url} with HF_HUB_OFFLINE=1: its requests go through "
+                "huggingface_hub's HTTP session, which offline mode closes for every host; run this command "
+                "without HF_HUB_OFFLINE (a local --source reads nothing from the Hub)")
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self.api_key, "***") if self.api_key else text
 
     def _request(self, prompt: "str | ChatPrompt", max_new_tokens: int) -> str:
+        from huggingface_hub.errors import HfHubHTTPError
+        from huggingface_hub.utils import http_backoff
+
+        httpx = _httpx()
         body = {"model": self.model_name, "messages": chat_messages(prompt),
                 "temperature": 0, "max_tokens": max_new_tokens, **self.extra_body}
-        data = json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         url = f"{self.base_url}/chat/completions"
-        last = ""
-        for attempt in range(self.retry.retries + 1):
-            wait = min(self.retry.max_backoff, self.retry.backoff * 2 ** attempt) * (0.5 + random.random() / 2)
-            try:
-                req = urllib.request.Request(url, data=data, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=self.retry.timeout) as resp:
-                    payload = json.loads(resp.read().decode())
-                return _completion_text(payload, url)
-            except urllib.error.HTTPError as e:
-                last = f"HTTP {e.code}"
-                if e.code != 429 and e.code < 500:
-                    raise GenerationError(f"{url} answered {last}: {e.read()[:300]!r}") from e
-                after = e.headers.get("Retry-After") if e.headers else None
-                if after:
-                    try:
-                        wait = min(self.retry.max_backoff, float(after))
-                    except ValueError:
-                        pass
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
-                last = f"{type(e).__name__}: {getattr(e, 'reason', e)}"
-            if attempt < self.retry.retries:
-                logger.warning("%s failed (%s); retry %d/%d in %.1f s", url, last, attempt + 1,
-                               self.retry.retries, wait)
-                time.sleep(wait)
-        raise GenerationError(f"{url} failed after {self.retry.retries + 1} attempts (last: {last})")
+        attempts = self.retry.retries + 1
+        try:
+            resp = http_backoff("POST", url, content=json.dumps(body).encode(), headers=headers,
+                                timeout=self.retry.timeout, max_retries=self.retry.retries,
+                                base_wait_time=self.retry.backoff, max_wait_time=self.retry.max_backoff,
+                                retry_on_status_codes=RETRY_STATUSES)
+        except HfHubHTTPError as e:  # still a retried status after the last attempt
+            status = e.response.status_code if e.response is not None else "?"
+            raise GenerationError(f"{url} failed after {attempts} attempts (last: HTTP {status})") from None
+        except (httpx.HTTPError, OSError) as e:  # timeouts, refused or dropped connections, after the last attempt
+            reason = self._redact(str(e)) or type(e).__name__
+            raise GenerationError(f"{url} failed after {attempts} attempts (last: {type(e).__name__}: {reason})") from None
+        if resp.status_code >= 400:  # not retried: bad request, auth, unknown model or path
+            raise GenerationError(f"{url} answered HTTP {resp.status_code}: {self._redact(resp.text[:300])!r}")
+        try:
+            payload = resp.json()
+        except ValueError:
+            raise GenerationError(f"{url}: the answer is not JSON ({self._redact(resp.text[:100])!r})") from None
+        return _completion_text(payload, url)
 
     def generate(self, prompts: Sequence["str | ChatPrompt"], max_new_tokens: int) -> list[str]:
         with ThreadPoolExecutor(max_workers=self.concurrency) as ex:

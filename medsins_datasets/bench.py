@@ -364,6 +364,19 @@ def _completed(backend, todo: list[dict], budgets: dict[str, int], batch_size: i
     (they decide when the run ends) and the longest prompts first within a budget. Other
     backends get the batches of :func:`plan_batches`, and a batch is logged when it is done.
     """
+    from .backends import PromptTooLongError
+
+    try:
+        yield from _backend_completions(backend, todo, budgets, batch_size)
+    except PromptTooLongError as e:
+        ex = next((ex for ex in todo if ex["prompt"] is e.prompt), None)
+        if ex is None:
+            raise
+        raise MedsinsError(f"task {ex['task']}, instance {ex['id']}: {e}") from None
+
+
+def _backend_completions(backend, todo: list[dict], budgets: dict[str, int],
+                         batch_size: int) -> Iterator[list[tuple[dict, Any]]]:
     if hasattr(backend, "generate_iter"):
         order = sorted(todo, key=lambda ex: (-budgets[ex["task_id"]], -len(ex["prompt"])))
         seen = 0
