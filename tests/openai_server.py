@@ -2,7 +2,10 @@
 
 Answers deterministically (``answer_fn(prompt)``, by default the prompt's last line), and can be
 scripted to fail: ``server.script.extend(["429", "500", "sleep:2"])`` makes the next requests
-answer 429, 500, or stall for 2 s before answering. Every request is recorded.
+answer 429 (with ``Retry-After: 0``), 500, or stall for 2 s before answering; any other status
+code works too (``"503"``), ``"429:3"`` sends ``Retry-After: 3`` and ``"echo-auth:401"`` answers
+401 with the request's Authorization header in the body (as a careless server might). Every
+request is recorded.
 """
 
 from __future__ import annotations
@@ -39,9 +42,14 @@ class OpenAIServer:
                     action = server.script.pop(0) if server.script else ""
                 if self.path != "/v1/chat/completions":
                     return self._send(404, {"error": "not found"})
-                if action in ("429", "500"):
-                    return self._send(int(action), {"error": {"message": "scripted failure"}},
-                                      {"Retry-After": "0"} if action == "429" else None)
+                if action.startswith("echo-auth:"):
+                    return self._send(int(action.split(":", 1)[1]),
+                                      {"error": {"message": f"bad key {self.headers.get('Authorization')}"}})
+                code, _, after = action.partition(":")
+                if code.isdigit():
+                    retry_after = after or ("0" if code == "429" else "")
+                    return self._send(int(code), {"error": {"message": "scripted failure"}},
+                                      {"Retry-After": retry_after} if retry_after else None)
                 if action.startswith("sleep:"):
                     time.sleep(float(action.split(":", 1)[1]))
                 if server.delay:

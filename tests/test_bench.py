@@ -99,7 +99,8 @@ def _bench_cmd(src: Path, out: Path, url: str) -> list[str]:
 
 
 def test_killed_run_resumes_to_the_same_results(pico_src, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    # the openai backend talks HTTP through huggingface_hub, whose offline mode blocks every host
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "0"}
     with OpenAIServer(delay=0.25) as server:
         full = tmp_path / "full"
         subprocess.run(_bench_cmd(pico_src, full, server.url), env=env, check=True, capture_output=True)
@@ -131,6 +132,7 @@ def test_killed_run_resumes_to_the_same_results(pico_src, tmp_path):
 
 
 def test_openai_backend_retries_429_and_500_and_times_out(monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)  # the server is local
     monkeypatch.setenv("MY_KEY", "secret-token")
     with OpenAIServer() as server:
         fast = RetryPolicy(retries=2, backoff=0.01, timeout=5)
@@ -441,7 +443,8 @@ def test_leaderboard_push_reaches_the_hub(pico_src, tmp_path, fake_hub_env, caps
 def test_two_runs_into_one_folder_the_second_fails_clearly(pico_src, tmp_path, capsys):
     """One writer per run folder: a second `medsins bench` on a folder in use stops at once,
     naming the process; the first run's predictions are each written once."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    # the openai backend talks HTTP through huggingface_hub, whose offline mode blocks every host
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "0"}
     out = tmp_path / "run"
     with OpenAIServer(delay=0.3) as server:
         proc = subprocess.Popen(_bench_cmd(pico_src, out, server.url), env=env, stdout=subprocess.DEVNULL,
