@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "cmd_tasks",
     "cmd_build",
     "cmd_push",
+    "cmd_push_metric",
     "cmd_sources",
     "cmd_convert",
     "cmd_render",

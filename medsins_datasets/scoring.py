@@ -1114,24 +1114,40 @@ def resolve_scope(config_name: str | None) -> Scope:
     return Scope(name, task=task, category=task.bench_category)
 
 
-def metric_path() -> str:
-    """Filesystem path of the installed ``meds_bench`` metric, for ``evaluate.load(metric_path())``."""
-    root = resources.files("medsins_datasets.metrics") / "meds_bench"
-    path = Path(str(root))
-    if not (path / "meds_bench.py").is_file():  # pragma: no cover - broken install
-        raise MedsinsError(f"the meds_bench metric is not installed at {path}")
+def metric_path(name: str = "meds_bench") -> str:
+    """Folder of an installed evaluate module, for ``evaluate.load(metric_path())`` (offline, any cwd).
+
+    This is the documented offline route to the metric: ``evaluate.load`` loads a local folder
+    that holds ``<name>/<name>.py`` before it looks anything up on the Hub, so it works after
+    ``pip install medsins`` from any directory, with ``HF_EVALUATE_OFFLINE=1``. ``name`` is
+    ``"meds_bench"`` (the metric) or ``"meds_bench_suite"`` (the evaluation suite, for
+    ``evaluate.EvaluationSuite.load(metric_path("meds_bench_suite"))``). The online route is
+    ``evaluate.load("ORG/meds_bench")`` after ``medsins push-metric ORG/meds_bench``.
+    """
+    shipped = ("meds_bench", "meds_bench_suite")  # the folders of metrics/ (medsins_datasets.metrics)
+    if name not in shipped:
+        raise MedsinsError(f"unknown medsins evaluate module {name!r}; one of: {', '.join(shipped)}")
+    path = Path(str(resources.files("medsins_datasets.metrics") / name))
+    if not (path / f"{name}.py").is_file():  # pragma: no cover - broken install
+        raise MedsinsError(f"the {name} module is not installed at {path} (reinstall medsins)")
     return str(path)
 
 
 def register_metric(modules_cache: str | None = None) -> str:
-    """Make the bare name ``evaluate.load("meds_bench")`` work offline, in any directory.
+    """Make the bare name ``evaluate.load("meds_bench")`` work offline in any directory; returns
+    the folder written.
 
-    evaluate looks a bare name up on the Hub and, when that fails (offline or unknown
-    there), falls back to the newest copy in its dynamic-modules cache
-    (``$HF_MODULES_CACHE/evaluate_modules/metrics/evaluate-metric--meds_bench/<hash>/``).
-    This copies the installed metric there, under the hash of its content, and
-    returns that folder. ``modules_cache`` defaults to evaluate's ``HF_MODULES_CACHE``.
-    evaluate logs a warning ("Using the latest cached version...") on every such load.
+    An explicit opt-in (importing medsins never does it): evaluate resolves a bare name as a
+    ``meds_bench/meds_bench.py`` folder in the current directory, else as
+    ``evaluate-metric/meds_bench`` on the Hub (which does not exist), and when both fail it falls
+    back to the newest copy in its dynamic-modules cache
+    (``$HF_MODULES_CACHE/evaluate_modules/metrics/evaluate-metric--meds_bench/<hash>/``). This
+    copies the installed metric (``meds_bench.py`` and its card) there, under the SHA-256 of
+    their content; the copy registered last is the one used. evaluate logs a warning ("Using the
+    latest cached version of the module...") on every such load, and with evaluate online each
+    load first asks the Hub (a failed request). Prefer ``evaluate.load(metric_path())`` offline
+    or ``evaluate.load("ORG/meds_bench")`` online. ``modules_cache`` defaults to evaluate's
+    ``HF_MODULES_CACHE``. Calling it again re-registers (idempotent for the same version).
     """
     import hashlib
     import shutil
@@ -1139,7 +1155,7 @@ def register_metric(modules_cache: str | None = None) -> str:
     from evaluate import config as ev_config
 
     src = Path(metric_path())
-    files = sorted(p for p in src.iterdir() if p.suffix in (".py", ".md") and p.is_file())
+    files = [src / "meds_bench.py", src / "README.md"]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
     cache = Path(modules_cache or ev_config.HF_MODULES_CACHE)
     base = cache / "evaluate_modules"
