@@ -19,7 +19,7 @@ import datasets
 from datasets.builder import Key
 
 from . import __version__
-from .examples import FEATURES, iter_rows
+from .examples import FEATURES, iter_split_rows
 from .registry import Task, all_tasks, get_task
 from .sources import SPLITS, resolve_source
 from .taskfile import OnError, ParseStats
@@ -81,7 +81,9 @@ class MedSIns(datasets.GeneratorBasedBuilder):
 
     def _generate_examples(self, paths: list[str]):
         task = get_task(self.config.name)
-        for shard, path in enumerate(paths):
-            stats = ParseStats(path)
-            for i, row in enumerate(iter_rows(task, path, on_error=self.config.on_error, stats=stats)):
-                yield Key(shard, i), row
+        shards = {p: k for k, p in enumerate(paths)}
+        counts = [0] * len(paths)
+        for path, row in iter_split_rows(task, paths, on_error=self.config.on_error, stats_for=ParseStats):
+            shard = shards[str(path)]
+            yield Key(shard, counts[shard]), row
+            counts[shard] += 1

@@ -246,7 +246,7 @@ def bench_instances(source: Source, tasks: Sequence[Task] | None = None) -> Iter
 
     ``tasks`` default: every MedS-Bench task the source has a test split for.
     """
-    from .examples import iter_rows
+    from .examples import iter_split_rows
 
     if tasks is None:
         wanted = select_tasks(bench=True)
@@ -256,9 +256,8 @@ def bench_instances(source: Source, tasks: Sequence[Task] | None = None) -> Iter
     else:
         found = source.task_files(list(tasks))
     for name, tf in found.items():
-        for p in tf.splits.get("test", []):
-            for row in iter_rows(tf.task, p):
-                yield name, row["id"], row["input"]
+        for _, row in iter_split_rows(tf.task, tf.splits.get("test", [])):
+            yield name, row["id"], row["input"]
 
 
 def build_index(source, tasks: Sequence[str | Task] | None = None, *, n: int = DEFAULT_N,

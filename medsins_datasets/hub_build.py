@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .card import write_card
 from .convert import CONVERT_MANIFEST
-from .examples import FEATURES, iter_batches
+from .examples import FEATURES, iter_split_batches
 from .locking import LOCK_FILE, output_lock
 from .registry import Task, access_is_credentialed, get_task
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
@@ -110,26 +110,28 @@ def _write_split(task: Task, paths: list[Path], dest: Path, split: str, on_error
     writer: pq.ParquetWriter | None = None
     shard_rows = 0
     try:
-        for path in paths:
-            stats = ParseStats(str(path))
-            all_stats.append(stats)
-            for const, cols in iter_batches(task, path, batch_size=BATCH_ROWS, on_error=on_error, stats=stats):
-                rows = len(cols["id"])
-                arrays = [
-                    pa.array(cols[f.name], f.type) if f.name in cols else pa.array([const[f.name]] * rows, f.type)
-                    for f in schema
-                ]
-                if writer is None:
-                    fname = f"{split}-{len(written):05d}.parquet"
-                    writer = pq.ParquetWriter(dest / fname, schema, compression="zstd")
-                    written.append(fname)
-                writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
-                n += rows
-                shard_rows += rows
-                bar.update(rows)
-                if shard_rows >= SHARD_ROWS:
-                    writer.close()
-                    writer, shard_rows = None, 0
+        def stats_for(path: Path) -> ParseStats:
+            all_stats.append(ParseStats(str(path)))
+            return all_stats[-1]
+
+        for _, const, cols in iter_split_batches(task, paths, batch_size=BATCH_ROWS, on_error=on_error,
+                                                 stats_for=stats_for):
+            rows = len(cols["id"])
+            arrays = [
+                pa.array(cols[f.name], f.type) if f.name in cols else pa.array([const[f.name]] * rows, f.type)
+                for f in schema
+            ]
+            if writer is None:
+                fname = f"{split}-{len(written):05d}.parquet"
+                writer = pq.ParquetWriter(dest / fname, schema, compression="zstd")
+                written.append(fname)
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            n += rows
+            shard_rows += rows
+            bar.update(rows)
+            if shard_rows >= SHARD_ROWS:
+                writer.close()
+                writer, shard_rows = None, 0
     finally:
         if writer is not None:
             writer.close()

@@ -354,10 +354,10 @@ class ShotPool:
 
 
 def _iter_task_rows(task: Task, paths: Sequence, on_error: str = "raise") -> Iterator[dict]:
-    from .examples import iter_rows
+    from .examples import iter_split_rows
 
-    for p in paths:
-        yield from iter_rows(task, p, on_error=on_error)  # type: ignore[arg-type]
+    for _, row in iter_split_rows(task, paths, on_error=on_error):  # type: ignore[arg-type]
+        yield row
 
 
 def build_shot_pool(task: Task, paths: Sequence, *, seed: int, size: int = DEFAULT_POOL_SIZE,

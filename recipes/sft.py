@@ -160,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:  # a YAML key no dataclass knows, a value TRL/transformers reject...
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # --config names a missing or unreadable file
+        print(f"error: cannot read the config {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - yaml.YAMLError: a malformed --config file
+        if type(e).__module__.split(".")[0] != "yaml":
+            raise
+        print(f"error: the config is not valid YAML: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
     try:
         return train(parser, script_args, training_args, model_args)
     except MedsinsError as e:
