@@ -394,8 +394,8 @@ class IdDigests:
     Every id is stored as its 64-bit xxhash; once the files are read, ``numpy.unique`` finds
     the digests seen twice, and only those ids are checked exactly with a second pass over the
     files (so a digest collision, about 1e-9 for a million ids, costs a pass, never an error).
-    ``benchmarks/build_scale.py`` times it; it replaced a 32 MiB Bloom filter per file that
-    took 1.6-1.9 s for 200k ids against 0.4-0.5 s for digests and the exact pass.
+    It replaced a 32 MiB Bloom filter per file: on 200k unique ids the digest check adds
+    0.03 s to the 1.34 s of reading the file (measured on the 2-core machine, Dec 2026).
 
     Add the ids of each file (:func:`iter_instances` with ``ids=``), then call :meth:`check`.
     """
