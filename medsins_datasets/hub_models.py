@@ -16,11 +16,17 @@ fails early with a message naming what was looked for. Heavy libraries are impor
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import logging
+import os
+import re
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from .errors import MedsinsError
 
@@ -222,49 +228,201 @@ def load_tokenizer(ref: ModelRef, *, revision: str | None = None, trust_remote_c
         kwargs["gguf_file"] = ref.gguf_file
     elif revision:
         kwargs["revision"] = revision
-    try:
-        return AutoTokenizer.from_pretrained(ref.path, **kwargs)
-    except (OSError, ValueError) as e:
-        raise MedsinsError(f"cannot load the tokenizer of {ref.display}: {e}") from e
+
+    def build():
+        try:
+            return AutoTokenizer.from_pretrained(ref.path, **kwargs)
+        except (OSError, ValueError) as e:
+            raise MedsinsError(f"cannot load the tokenizer of {ref.display}: {e}") from e
+
+    if ref.kind != "gguf":
+        return build()
+    # reading a GGUF vocabulary takes seconds; its saved tokenizer.json loads in a fraction of one
+    return _through_cache(ref, "tokenizer", build, lambda tok, d: tok.save_pretrained(d),
+                          lambda d: AutoTokenizer.from_pretrained(d))
 
 
 def clear_gguf_quantization(model) -> None:
-    """A GGUF checkpoint is dequantized on load but keeps quantizer markers that make
-    ``save_pretrained`` (and so every Trainer checkpoint) refuse to save: drop them."""
-    for obj in (model, getattr(model, "config", None)):
-        if obj is None:
-            continue
-        for attr in ("hf_quantizer", "quantization_config"):
-            if hasattr(obj, attr):
-                try:
-                    delattr(obj, attr)
-                except AttributeError:
-                    setattr(obj, attr, None)
-    if hasattr(model, "is_quantized"):
-        try:
-            model.is_quantized = False
-        except AttributeError:
-            pass
+    """A GGUF checkpoint is dequantized on load (no GGUF matmul kernels on this machine) but keeps
+    its quantizer, which makes ``save_pretrained`` (and so every Trainer checkpoint) refuse to
+    save: drop it through the quantizer's own ``remove_quantization_config``."""
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:
+        quantizer.remove_quantization_config(model)
 
 
-def load_gguf_model(ref: ModelRef, *, dtype: str | None = None, attn_implementation: str | None = None):
-    """A GGUF file as a trainable transformers model (dequantized to ``dtype``, default float32)."""
+def load_gguf_model(ref: ModelRef, *, dtype: str | None = None, attn_implementation: str | None = None,
+                    cache: bool | None = None):
+    """A GGUF file as a trainable transformers model (dequantized to ``dtype``, default float32).
+
+    Dequantizing takes 15-60 s for SmolLM2-135M on a small CPU, so the result is kept in the
+    model cache (:func:`model_cache_dir`) and later loads read its safetensors instead; ``cache``
+    (default: on unless ``$MEDSINS_MODEL_CACHE`` is ``0``) turns that off."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {"gguf_file": ref.gguf_file}
-    if dtype and dtype != "auto":
-        kwargs["dtype"] = getattr(torch, dtype)
+    if dtype and dtype != "auto" and not isinstance(getattr(torch, dtype, None), torch.dtype):
+        raise MedsinsError(f"unknown dtype {dtype!r}: use a torch dtype name such as float32 or bfloat16, or auto")
+    kwargs: dict[str, Any] = {}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
-    try:
-        model = AutoModelForCausalLM.from_pretrained(ref.path, **kwargs)
-    except (OSError, ValueError, ImportError) as e:
-        raise MedsinsError(f"cannot load the GGUF model {ref.display}: {e} "
-                           "(loading GGUF needs the `gguf` package)") from e
-    clear_gguf_quantization(model)
+
+    def build():
+        extra = {"dtype": getattr(torch, dtype)} if dtype and dtype != "auto" else {}
+        try:
+            model = AutoModelForCausalLM.from_pretrained(ref.path, gguf_file=ref.gguf_file, **extra, **kwargs)
+        except (OSError, ValueError, ImportError) as e:
+            raise MedsinsError(f"cannot load the GGUF model {ref.display}: {e} "
+                               "(loading GGUF needs the `gguf` package)") from e
+        clear_gguf_quantization(model)
+        return model
+
+    def load(folder: Path):
+        # the saved config holds the dtype the model was converted to ("auto" reads it back)
+        return AutoModelForCausalLM.from_pretrained(folder, dtype="auto", **kwargs)
+
+    model = _through_cache(ref, dtype if dtype and dtype != "auto" else "auto", build,
+                           lambda m, d: m.save_pretrained(d), load, enabled=cache)
     model.config._name_or_path = ref.name
     return model
+
+
+# --------------------------------------------------------------------------- converted-model cache
+
+#: ``0`` / ``off`` / ``false`` / ``no``: never cache converted GGUF models (convert on every load)
+MODEL_CACHE_ENV = "MEDSINS_MODEL_CACHE"
+#: bump when what an entry holds changes, so older entries are never read
+MODEL_CACHE_FORMAT = 1
+_CACHE_META = "medsins_cache.json"
+
+T = TypeVar("T")
+
+
+def model_cache_enabled() -> bool:
+    return os.environ.get(MODEL_CACHE_ENV, "").strip().lower() not in ("0", "off", "false", "no")
+
+
+def model_cache_root() -> Path:
+    """``$MEDSINS_CACHE/models`` (default ``~/.cache/huggingface/medsins/models``, following ``HF_HOME``)."""
+    from .sources import default_cache_dir
+
+    return default_cache_dir() / "models"
+
+
+def _cache_identity(ref: ModelRef, what: str) -> dict[str, Any]:
+    """What a cache entry was made from: the GGUF file (path, size, mtime), the library versions
+    that converted it, and what it holds (a dtype, or ``tokenizer``). A change of any of them gives
+    another entry, so a replaced file or an upgraded transformers never reads a stale one."""
+    import torch
+    import transformers
+
+    gguf = (Path(ref.path) / ref.gguf_file).resolve()
+    st = gguf.stat()
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        gguf_version = version("gguf")
+    except PackageNotFoundError:  # the conversion itself will say that it needs gguf
+        gguf_version = None
+    return {"format": MODEL_CACHE_FORMAT, "gguf_file": str(gguf), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "transformers": transformers.__version__, "gguf": gguf_version, "holds": what,
+            # what "auto" converts to when the file does not say
+            "default_dtype": str(torch.get_default_dtype())}
+
+
+def model_cache_dir(ref: ModelRef, what: str) -> Path:
+    """``<root>/<file stem>-<fingerprint>-transformers<version>-<what>`` for a GGUF ``ref``."""
+    ident = _cache_identity(ref, what)
+    fp = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:12]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(ref.gguf_file).stem)
+    return model_cache_root() / f"{stem}-{fp}-transformers{ident['transformers']}-{what}"
+
+
+def _entry_complete(entry: Path, ident: dict[str, Any]) -> bool:
+    """An entry is complete when its record (written last) matches ``ident`` and every file it
+    lists is there with its recorded size (a partly written or truncated entry is not)."""
+    try:
+        meta = json.loads((entry / _CACHE_META).read_text(encoding="utf-8"))
+        return meta["identity"] == ident and all(
+            (entry / name).stat().st_size == size for name, size in meta["files"].items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _write_entry(entry: Path, obj: Any, save: Callable[[Any, Path], None], ident: dict[str, Any]) -> None:
+    """Save into a staging folder next to ``entry``, record it, then rename it into place (atomic:
+    a reader sees no entry or a whole one). The caller holds the entry's lock."""
+    staging = entry.with_name(f".{entry.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        save(obj, staging)
+        files = {str(p.relative_to(staging)): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()}
+        (staging / _CACHE_META).write_text(json.dumps({"identity": ident, "files": files}, indent=1),
+                                           encoding="utf-8")
+        if entry.exists():  # a broken entry (found incomplete or unreadable): replace it
+            shutil.rmtree(entry)
+        os.replace(staging, entry)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _through_cache(ref: ModelRef, what: str, build: Callable[[], T], save: Callable[[T, Path], None],
+                   load: Callable[[Path], T], *, enabled: bool | None = None) -> T:
+    """``load`` the cached conversion of ``ref`` when there is a complete one; otherwise ``build`` it,
+    ``save`` it into the cache and return it as read back from there (so the first run and the
+    later ones use the very same weights). One process converts at a time (a file lock per
+    entry); another one waits and then reads its result. A cache that cannot be written (read-only,
+    full disk) only costs the conversion on every run, with a warning."""
+    if not (model_cache_enabled() if enabled is None else enabled):
+        return build()
+    from filelock import FileLock, Timeout
+
+    ident = _cache_identity(ref, what)
+    entry = model_cache_dir(ref, what)
+
+    def read() -> T | None:
+        if not _entry_complete(entry, ident):
+            return None
+        try:
+            return load(entry)
+        except Exception as e:  # noqa: BLE001 - whatever a damaged entry raises, rebuild it
+            logger.warning("model cache entry %s is unreadable (%s); converting %s again", entry, e, ref.display)
+            return None
+
+    found = read()
+    if found is not None:
+        logger.info("%s (%s) from the model cache %s", ref.display, what, entry)
+        return found
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(entry.with_name(entry.name + ".lock")))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            logger.warning("another process is converting %s into %s; waiting for it", ref.display, entry)
+            lock.acquire()
+    except OSError as e:
+        logger.warning("cannot use the model cache %s (%s); converting %s without caching it",
+                       entry.parent, e, ref.display)
+        return build()
+    try:
+        found = read()  # converted by the process we waited for
+        if found is not None:
+            return found
+        for stale in entry.parent.glob(f".{entry.name}.tmp-*"):  # left by a killed process
+            shutil.rmtree(stale, ignore_errors=True)
+        logger.info("converting %s (%s) once; the result is cached in %s", ref.display, what, entry)
+        obj = build()
+        try:
+            _write_entry(entry, obj, save, ident)
+        except OSError as e:
+            logger.warning("cannot write the model cache entry %s (%s); going on without it", entry, e)
+            return obj
+        found = read()
+        if found is None:  # (read() said why)
+            return obj
+        return found
+    finally:
+        lock.release()
 
 
 # --------------------------------------------------------------------------- checkpoints on the Hub
