@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "cmd_score",
     "cmd_bench",
     "cmd_leaderboard",
+    "cmd_push_results",
 ]
 
 

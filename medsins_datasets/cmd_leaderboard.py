@@ -17,7 +17,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    "Llama 3, MMedIns-Llama 3) as reference rows")
     p.add_argument("--out", default="leaderboard", help="output folder (default ./leaderboard)")
     p.add_argument("--no-charts", action="store_true", help="skip the radar charts")
-    p.add_argument("--push", metavar="ORG/NAME", help="upload the folder as a Hub dataset")
+    p.add_argument("--push", metavar="ORG/NAME",
+                   help="upload the folder as a Hub dataset: leaderboard.md, the radar charts and the results "
+                   "copies (nothing else of the folder), with a generated dataset card (README.md) checked by "
+                   "the Hub's card validator")
     p.add_argument("--private", action="store_true", help="with --push: create the repo private")
     return p
 

@@ -157,18 +157,96 @@ def write_leaderboard(run_dirs: list[str | Path], out: str | Path, *, include_pa
     return out / LEADERBOARD_FILE
 
 
-#: the only files a leaderboard push uploads
+#: the only files of the folder a leaderboard push uploads (plus the generated card, README.md)
 PUSHED_FILES = [LEADERBOARD_FILE, "radar_*.png", "results/*.json"]
+
+LEADERBOARD_TITLE = "MedS-Bench leaderboard"
+
+
+def _run_row(res: dict) -> str:
+    """One line of the card's run table, from a results.json (no local paths: the card is public)."""
+    commits = res.get("source_commits") or {}
+    if res.get("slice") or res.get("demo"):
+        data = "bundled MedS-Bench slice"
+    elif commits:
+        data = ", ".join(f"{repo}@{sha[:7]}" for repo, sha in sorted(commits.items()))
+    else:
+        data = "local task files"
+    proto = res.get("protocol") or {}
+    proto_name = proto.get("name", "?") if isinstance(proto, dict) else str(proto)
+    model = str(res.get("model", "?")).replace("|", "\\|")
+    return (f"| {model} | {data} | {proto_name} | {res.get('n_predictions', '?')} | "
+            f"{len(res.get('tasks') or {})} |")
+
+
+def leaderboard_card(folder: str | Path):
+    """The dataset card (a :class:`huggingface_hub.DatasetCard`) of a leaderboard folder written by
+    :func:`write_leaderboard`: metadata (tags, no dataset viewer: the files are tables and nested
+    JSON, not rows) and a body from ``templates/leaderboard_card.md`` with the runs, the charts
+    and the tables. Built from the files the push uploads, so the card describes exactly them."""
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    from . import __version__
+    from .card import render_template
+
+    folder = Path(folder)
+    board = folder / LEADERBOARD_FILE
+    if not board.is_file():
+        raise MedsinsError(f"{board} not found: is {folder} a folder written by `medsins leaderboard`?")
+    runs = []
+    for path in sorted((folder / "results").glob("*.json")):
+        try:
+            res = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise MedsinsError(f"{path} is not a medsins results file ({e})") from e
+        if not isinstance(res, dict):
+            raise MedsinsError(f"{path} is not a medsins results file (not a JSON object)")
+        runs.append(res)
+    md = board.read_text(encoding="utf-8")
+    tables = md.split("\n", 1)[1].lstrip("\n") if md.startswith("# ") else md
+    charts = sorted(p.name for p in folder.glob("radar_*.png"))
+    data = DatasetCardData(
+        pretty_name=LEADERBOARD_TITLE,
+        language=["en"],
+        size_categories=["n<1K"],
+        tags=["medical", "leaderboard", "evaluation", "meds-bench", "medsins"],
+        viewer=False,
+    )
+    body = render_template(
+        "leaderboard_card.md",
+        title=LEADERBOARD_TITLE,
+        medsins_version=__version__,
+        n_runs=len(runs),
+        paper_note=", with the numbers published in the paper as reference rows" if "(paper) |" in md else "",
+        run_rows="\n".join(_run_row(r) for r in runs) or "| (none: published numbers only) | | | | |",
+        charts="".join(f"![{c[:-4]}]({c})\n" for c in charts) + ("\n" if charts else ""),
+        tables=tables,
+    )
+    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 
 
 def push_leaderboard(folder: str | Path, repo_id: str, *, private: bool = False, token: str | None = None) -> str:
-    """Upload a leaderboard folder (tables, charts, results.json copies; never predictions) as a Hub dataset."""
-    from huggingface_hub import HfApi
+    """Upload a leaderboard folder (tables, charts, results.json copies; never predictions) as a
+    Hub dataset, with a dataset card, in one commit.
 
+    Only the files matching :data:`PUSHED_FILES` leave the folder, whatever else it holds
+    (predictions.jsonl, run.json, the user's files when ``--out`` is a working folder, a README.md
+    of the user's); the card is generated (:func:`leaderboard_card`) and checked by the Hub's card
+    validator before the repo is created.
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub.utils import filter_repo_objects
+
+    from .card import validate_card
+
+    folder = Path(folder)
+    card = leaderboard_card(folder)
+    validate_card(card, repo_type="dataset")
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    ops = [CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(folder / f))
+           for f in filter_repo_objects(files, allow_patterns=PUSHED_FILES)]
+    ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=str(card).encode("utf-8")))
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    # an allow-list: what `write_leaderboard` writes and nothing else, whatever else the folder holds
-    # (predictions.jsonl, run.json, the user's files when --out is a working folder)
-    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
-                             allow_patterns=PUSHED_FILES, commit_message="Update MedS-Bench leaderboard")
+    info = api.create_commit(repo_id, ops, repo_type="dataset", commit_message="Update MedS-Bench leaderboard")
     return str(getattr(info, "commit_url", info))

@@ -430,14 +430,14 @@ def test_leaderboard_push_reaches_the_hub(pico_src, tmp_path, fake_hub_env, caps
     lb = tmp_path / "lb"
     assert cli.main(["leaderboard", str(run), "--out", str(lb), "--no-charts", "--push", "tester/medsbench-results"]) == 0
     repo = fake_hub_env.repo("tester/medsbench-results")
-    assert sorted(repo.files) == ["leaderboard.md", "results/00_run.json"]
+    assert sorted(repo.files) == ["README.md", "leaderboard.md", "results/00_run.json"]  # README.md: the card
     assert fake_hub_env.messages() == ["Update MedS-Bench leaderboard"]
     assert b"| flaky |" in repo.files["leaderboard.md"]
     assert "predictions.jsonl" not in " ".join(repo.files)  # predictions are never uploaded
     # --out into the run folder itself (predictions, run.json, a user's file there): only the allow-list goes up
     (run / "my_notes.txt").write_text("private")
     assert cli.main(["leaderboard", str(run), "--out", str(run), "--no-charts", "--push", "tester/lb2"]) == 0
-    assert sorted(fake_hub_env.repo("tester/lb2").files) == ["leaderboard.md", "results/00_run.json"]
+    assert sorted(fake_hub_env.repo("tester/lb2").files) == ["README.md", "leaderboard.md", "results/00_run.json"]
 
 
 def test_two_runs_into_one_folder_the_second_fails_clearly(pico_src, tmp_path, capsys):
