@@ -184,6 +184,9 @@ def test_pushed_build_card_is_served_back(source, tmp_path, fake_hub_env):
     push(public, "tester/medsins")
     repo = fake_hub_env.repo("tester/medsins")
     assert SIZES_CACHE not in repo.files and ".medsins_build.json" not in repo.files
+    # upload_folder had the Hub validate the card before uploading anything
+    assert fake_hub_env.validated and set(fake_hub_env.validated) == {
+        ("dataset", (public / "README.md").read_text(encoding="utf-8"))}
     remote = DatasetCard.load("tester/medsins", repo_type="dataset")
     assert remote.content == (public / "README.md").read_text(encoding="utf-8")
     assert DatasetInfosDict.from_dataset_card_data(remote.data)["pico_outcome"].splits["test"].num_examples == 8
