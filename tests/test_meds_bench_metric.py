@@ -167,16 +167,24 @@ def installed(tmp_path_factory) -> Path:
 
 
 def test_installed_metric_path_and_bare_name_registration(installed, tmp_path):
-    """From an unrelated directory: the installed metric via metric_path(), then the bare name
-    after register_metric() into an isolated modules cache (and not before)."""
+    """From an unrelated directory: the installed metric via metric_path() (with its Space files
+    and the evaluation suite shipped beside it), then the bare name after register_metric() into an
+    isolated modules cache (and not before: importing medsins registers nothing)."""
     cache = tmp_path / "modules"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "HF_MODULES_CACHE": str(cache), "HF_EVALUATE_OFFLINE": "1", "HF_HUB_OFFLINE": "1",
            "PYTHONPATH": str(installed), "PYTHONNOUSERSITE": "1"}
     code = (
-        "import json, evaluate, medsins_datasets\n"
+        "import json, os, evaluate, medsins_datasets, medsins_datasets.cli, medsins_datasets.scoring\n"
         "from medsins_datasets.scoring import metric_path, register_metric\n"
+        "cache = os.environ['HF_MODULES_CACHE']\n"
+        "registered_at_import = os.path.isdir(os.path.join(cache, 'evaluate_modules', 'metrics', "
+        "'evaluate-metric--meds_bench'))\n"
+        "files = sorted(os.listdir(metric_path()))\n"
+        "suite_dir = metric_path('meds_bench_suite')\n"
+        "suite = evaluate.EvaluationSuite.load(suite_dir)\n"
+        "import medsins_datasets.metrics.suite_evaluator as se\n"
         "m = evaluate.load(metric_path(), 'task57')\n"
         "via_path = m.compute(predictions=['A'], references=['B'], bootstrap=0)['tasks']['medqa_en']['accuracy']\n"
         "try:\n"
@@ -188,7 +196,9 @@ def test_installed_metric_path_and_bare_name_registration(installed, tmp_path):
         "m = evaluate.load('meds_bench', 'task57')\n"
         "bare = m.compute(predictions=['A'], references=['A'], bootstrap=0)['tasks']['medqa_en']['accuracy']\n"
         "print(json.dumps({'package': medsins_datasets.__file__, 'path': metric_path(), 'via_path': via_path,\n"
-        "                  'before': before, 'where': where, 'bare': bare}))\n"
+        "                  'before': before, 'where': where, 'bare': bare, 'files': files, 'suite_dir': suite_dir,\n"
+        "                  'suite': [type(suite).__name__, suite.data, suite.protocol], 'evaluator': se.__file__,\n"
+        "                  'registered_at_import': registered_at_import}))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True,
                          timeout=180)
@@ -200,6 +210,11 @@ def test_installed_metric_path_and_bare_name_registration(installed, tmp_path):
     assert out["bare"] == 100.0
     assert out["where"].startswith(str(cache))
     assert not (elsewhere / "meds_bench").exists()  # nothing written outside the isolated cache
+    assert out["registered_at_import"] is False
+    assert {"meds_bench.py", "README.md", "app.py", "requirements.txt"} <= set(out["files"])  # the Space files
+    assert out["suite_dir"].startswith(str(installed)) and out["evaluator"].startswith(str(installed))
+    assert out["suite"] == ["Suite", "medsins", "official"]
+    assert Path(out["suite_dir"], "meds_bench_suite.py").is_file() and Path(out["suite_dir"], "README.md").is_file()
 
 
 def test_metric_card_front_matter():
@@ -215,3 +230,15 @@ def test_metric_card_front_matter():
     # every official quirk kept in the official mode is documented in the card
     for quirk in ("maybe", "enetity", "beyond D", "nan"):
         assert quirk in text, quirk
+
+
+def test_register_metric_is_explicit_idempotent_and_copies_the_metric_only(tmp_path):
+    first = S.register_metric(str(tmp_path / "modules"))
+    assert Path(first).is_relative_to(tmp_path / "modules")
+    assert sorted(p.name for p in Path(first).iterdir()) == ["README.md", "__init__.py", "meds_bench.py"]
+    assert (Path(first) / "meds_bench.py").read_bytes() == (METRIC_DIR / "meds_bench.py").read_bytes()
+    assert S.register_metric(str(tmp_path / "modules")) == first  # same content, same folder
+    assert len(list(Path(first).parent.iterdir())) == 2  # that folder and its __init__.py
+    with pytest.raises(MedsinsError, match="unknown medsins evaluate module 'rouge'"):
+        S.metric_path("rouge")
+    assert Path(S.metric_path("meds_bench_suite"), "meds_bench_suite.py").is_file()
