@@ -34,14 +34,13 @@ import json
 import logging
 import pkgutil
 import random
-import shutil
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .definitions import REWRITES_FIELD, Definitions
+from .staging import discard, new_staging, publish
 from .errors import CredentialedDataError, SourceError, UnknownTaskError
 from .registry import Task, all_tasks, get_task
 
@@ -337,8 +336,7 @@ def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
         if any(out_dir.iterdir()) and not (out_dir / CONVERT_MANIFEST).is_file():
             raise SourceError(f"--out {out_dir} holds files that `medsins convert` did not write (no "
                               f"{CONVERT_MANIFEST}); nothing was changed: choose another --out")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    staging = new_staging(out_dir, "convert")
     writer = TaskWriter(staging, conv, defs, clean=clean)
     try:
         conv.convert(data_dir, writer)
@@ -366,18 +364,11 @@ def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
                 "tasks": sampled,
             }
         (staging / CONVERT_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        if out_dir.exists():
-            backup = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(backup, ignore_errors=True)
-            out_dir.rename(backup)
-            staging.rename(out_dir)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
+        publish(staging, out_dir)
     except BaseException:
         for s in writer._open:
             s.fh.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        discard(staging)
         raise
     logger.info("converted %s into %s: %s", conv.source, out_dir, writer.written)
     return writer.written

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -28,6 +27,7 @@ from .convert import CONVERT_MANIFEST
 from .examples import FEATURES, iter_split_batches
 from .locking import LOCK_FILE, output_lock
 from .registry import Task, access_is_credentialed, get_task
+from .staging import discard, new_staging, publish
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
 from .errors import SourceError
 from .taskfile import OnError, ParseStats
@@ -197,7 +197,7 @@ def _build_into(out: Path, src: Source, found: dict[str, TaskFiles], *, on_error
             report.configs[name] = ConfigBuild(**prev, reused=True)
             logger.info("[%d/%d] %s: unchanged, kept", i, total, name)
             continue
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out))
+        staging = new_staging(out / name, "build")
         try:
             splits: dict[str, int] = {}
             files: dict[str, list[str]] = {}
@@ -216,13 +216,9 @@ def _build_into(out: Path, src: Source, found: dict[str, TaskFiles], *, on_error
             if not splits:
                 raise SourceError(f"{name}: no valid instance in {', '.join(map(str, tf.all_files()))}")
             cred = any(_file_is_credentialed(Path(s.path), task, s.fields) for s in stats)
-            final = out / name
-            if final.exists():
-                shutil.rmtree(final)
-            staging.chmod(0o755)
-            staging.rename(final)
+            publish(staging, out / name)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            discard(staging)
             raise
         cb = ConfigBuild(name, task.task_id, splits, files, fp, cred, skipped)
         report.configs[name] = cb

@@ -37,7 +37,6 @@ import json
 import logging
 import os
 import random
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Sequence
@@ -51,6 +50,7 @@ from .prompts import (OFFICIAL_SENTENCE, PAPER_TEMPLATE, PromptTemplate, ShotPoo
                       render_plain, stable_seed, to_messages)
 from .registry import Task, get_task, select_tasks
 from .sources import SPLITS, Source, TaskFiles, default_cache_dir, fingerprint_files, resolve_source
+from .staging import discard, glob_escape, new_staging, publish, remove_stale_files, temp_file
 
 logger = logging.getLogger(__name__)
 
@@ -261,11 +261,11 @@ def _spill_file(task: Task, path: Path, split: str, cache: Path, on_error: str) 
     rewrites = header_rewrites(header.fields, path)
     stats = ParseStats(str(path))
     cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=arrow.name + ".", suffix=".tmp", dir=cache)
-    os.close(fd)
+    remove_stale_files(cache, f"{glob_escape(task.task_id)}-*.tmp")  # left by killed runs
+    tmp = temp_file(arrow)
     rows = 0
     try:
-        with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, _SPILL_SCHEMA) as writer:
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, _SPILL_SCHEMA) as writer:
             prefix = _digest_prefix(header.definition)
             ids: list[str] = []
             inputs: list[str] = []
@@ -302,7 +302,7 @@ def _spill_file(task: Task, path: Path, split: str, cache: Path, on_error: str) 
             "credentialed": _file_is_credentialed(path, task, {**header.fields, **stats.fields}),
         }
         os.replace(tmp, arrow)
-        tmp_meta = meta_path.with_suffix(".json.tmp")
+        tmp_meta = temp_file(meta_path)
         tmp_meta.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp_meta, meta_path)
     except BaseException:
@@ -826,8 +826,6 @@ def write_mixture(plan: MixturePlan, out: str | Path, *, overwrite: bool = False
     """Write the mixture to ``out`` as Parquet shards (``data/train-<fingerprint>-NNNNN.parquet``) plus a dataset
     card and a manifest; ``load_dataset(out, split="train")`` then reads it. Streaming: memory stays
     flat. The folder appears only when complete (written to a temporary sibling first)."""
-    import shutil
-
     import pyarrow.parquet as pq
 
     from . import __version__
@@ -839,8 +837,7 @@ def write_mixture(plan: MixturePlan, out: str | Path, *, overwrite: bool = False
         # --overwrite replaces an earlier mixture (its manifest says so), never the user's own folder
         raise MedsinsError(f"--out {out} is not a mixture written by `medsins mix` (no {MIX_MANIFEST}); "
                            "nothing was changed: choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    staging = new_staging(out, "mix")
     schema = plan.features().arrow_schema
     fp = plan.fingerprint()
     try:
@@ -875,11 +872,8 @@ def write_mixture(plan: MixturePlan, out: str | Path, *, overwrite: bool = False
                     "counts": plan.counts, "files": shards, **plan.summary()}
         (staging / MIX_MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         (staging / "README.md").write_text(_mix_card(plan, shards), encoding="utf-8")
-        staging.chmod(0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+        publish(staging, out)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard(staging)
         raise
     return out
