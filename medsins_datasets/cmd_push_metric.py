@@ -33,6 +33,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="the Space to create or update; its name must be meds_bench (evaluate fetches NAME.py)")
     p.add_argument("--private", action="store_true", help="create the Space private (an existing Space keeps "
                    "its visibility)")
+    p.add_argument("--medsins-requirement", metavar="SPEC",
+                   help="the line of the Space's requirements.txt that installs medsins (default: medsins==VERSION "
+                   "from PyPI), e.g. 'medsins @ git+https://HOST/ORG/medsins@v0.1.0'")
     p.add_argument("--revision", help="branch to push to (default main)")
     p.add_argument("--message", help="commit message")
     return p
@@ -75,11 +78,39 @@ def check_metric_folder(folder: str | Path) -> Path:
     return folder
 
 
+def with_medsins_requirement(src: Path, dest: Path, spec: str) -> Path:
+    """A copy of the Space files of ``src`` in ``dest`` whose requirements.txt installs medsins with
+    ``spec`` (a pip requirement naming medsins) instead of the default ``medsins==VERSION``."""
+    import re
+    import shutil
+
+    from .errors import MedsinsError
+
+    spec = spec.strip()
+    # medsins, optional extras, then a version specifier or a direct reference ("@ URL"), one line
+    if not re.fullmatch(r"medsins(\s*\[[\w,\s-]*\])?\s*((@\s*\S+)|([=<>!~]=?\s*[\w.*+!-]+(\s*,\s*[=<>!~]=?\s*[\w.*+!-]+)*))?",
+                        spec, flags=re.IGNORECASE):
+        raise MedsinsError(f"--medsins-requirement {spec!r} must be one requirement for medsins "
+                           "(e.g. 'medsins @ git+https://HOST/ORG/medsins@v0.1.0')")
+    for f in SPACE_FILES:
+        shutil.copyfile(src / f, dest / f)
+    lines = (src / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    named = [i for i, line in enumerate(lines) if line.split("#", 1)[0].strip().lower().startswith("medsins")]
+    if len(named) != 1:
+        raise MedsinsError(f"{src / 'requirements.txt'} must have exactly one medsins line (found {len(named)})")
+    lines[named[0]] = spec
+    (dest / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return dest
+
+
 def push_metric(repo_id: str, *, private: bool = False, revision: str | None = None,
-                commit_message: str | None = None, folder: str | Path | None = None, token: str | None = None,
-                api=None) -> str:
+                commit_message: str | None = None, folder: str | Path | None = None,
+                medsins_requirement: str | None = None, token: str | None = None, api=None) -> str:
     """Create the Space ``repo_id`` (gradio) if needed and upload the metric's Space files to it;
-    returns the commit URL. ``folder`` defaults to the installed metric (:func:`metric_path`)."""
+    returns the commit URL. ``folder`` defaults to the installed metric (:func:`metric_path`);
+    ``medsins_requirement`` replaces its requirements.txt line for medsins in the upload."""
+    import tempfile
+
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -91,10 +122,13 @@ def push_metric(repo_id: str, *, private: bool = False, revision: str | None = N
     src = check_metric_folder(folder or metric_path())
     api = api or HfApi(token=token)
     try:
-        api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
-        info = api.upload_folder(repo_id=repo_id, folder_path=str(src), repo_type="space", revision=revision,
-                                 allow_patterns=list(SPACE_FILES),
-                                 commit_message=commit_message or f"meds_bench metric from medsins {__version__}")
+        with tempfile.TemporaryDirectory(prefix="medsins-space-") as tmp:
+            if medsins_requirement is not None:
+                src = with_medsins_requirement(src, Path(tmp), medsins_requirement)
+            api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
+            info = api.upload_folder(repo_id=repo_id, folder_path=str(src), repo_type="space", revision=revision,
+                                     allow_patterns=list(SPACE_FILES),
+                                     commit_message=commit_message or f"meds_bench metric from medsins {__version__}")
     except HfHubHTTPError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise MedsinsError(f"pushing the metric to the Space {repo_id} failed: {first}") from None
@@ -104,7 +138,8 @@ def push_metric(repo_id: str, *, private: bool = False, revision: str | None = N
 
 
 def run(args: argparse.Namespace) -> int:
-    url = push_metric(args.repo_id, private=args.private, revision=args.revision, commit_message=args.message)
+    url = push_metric(args.repo_id, private=args.private, revision=args.revision, commit_message=args.message,
+                      medsins_requirement=args.medsins_requirement)
     print(url)
     print(f"load it with: evaluate.load({args.repo_id!r})")
     return 0

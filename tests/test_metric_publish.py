@@ -163,3 +163,23 @@ def test_online_route_loads_the_pushed_metric(fake_hub, tmp_path):
     got = [(m, p) for m, p, s in fake_hub.requests if s == 200 and "/resolve/" in p]
     assert ("GET", "/spaces/tester/meds_bench/resolve/main/meds_bench.py") in got
     assert list(elsewhere.iterdir()) == []
+
+
+def test_medsins_requirement_replaces_only_that_line_in_the_upload(fake_hub_env, capsys):
+    hub = fake_hub_env
+    spec = "medsins @ git+https://example.org/org/medsins@v0.1.0"
+    before = (Path(metric_path()) / "requirements.txt").read_bytes()
+    assert cli.main(["push-metric", "tester/meds_bench", "--medsins-requirement", spec]) == 0
+    uploaded = hub.repo("tester/meds_bench").files["requirements.txt"].decode()
+    lines = [x for x in uploaded.splitlines() if x.strip() and not x.startswith("#")]
+    assert lines[0] == spec
+    assert _requirements(METRIC_DIR / "requirements.txt") == {**{"medsins": medsins_datasets.__version__},
+                                                              **{k: v for k, v in (x.split("==") for x in lines[1:])}}
+    assert sorted(hub.repo("tester/meds_bench").files) == sorted(SPACE_FILES)
+    assert (Path(metric_path()) / "requirements.txt").read_bytes() == before  # the installed file is untouched
+    n = len(hub.requests)
+    for bad in ("numpy==1.0", "medsins==0.1\nnumpy", "medsins; rm -rf /"):
+        assert cli.main(["push-metric", "tester/meds_bench", "--medsins-requirement", bad]) == 2
+        err = capsys.readouterr().err
+        assert "--medsins-requirement" in err and len(err.strip().splitlines()) == 1
+    assert len(hub.requests) == n
