@@ -17,7 +17,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Iterator, Mapping, Protocol, Sequence
 
 from .errors import MedsinsError
 from .prompts import ChatPrompt
@@ -123,6 +123,66 @@ def prompt_token_ids(tokenizer: Any, prompt: "str | ChatPrompt", use_chat_templa
     return list(tokenizer(text, add_special_tokens=add)["input_ids"])
 
 
+#: ``--dtype`` choices: ``auto`` resolves to one of the others (see :func:`resolve_dtype`)
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def cpu_capabilities() -> Mapping[str, Any]:
+    """The CPU's instruction-set flags: ``torch.cpu.get_capabilities()`` where torch has it, else
+    the ``flags`` line of ``/proc/cpuinfo`` (Linux)."""
+    import torch
+
+    get = getattr(torch.cpu, "get_capabilities", None)
+    if get is not None:
+        return get()
+    caps: dict[str, Any] = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    caps.update((flag, True) for flag in line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    return caps
+
+
+def native_bf16(device: str) -> bool:
+    """Whether ``device`` computes bfloat16 matrix products natively (not by emulation): a CUDA GPU
+    that reports it, or a CPU with AVX512-BF16 or AMX-BF16 (x86) or the BF16 extension (Arm)."""
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError, TypeError):
+        raise MedsinsError(f"--device {device!r} is not a torch device (e.g. cpu, cuda, cuda:1)") from None
+    if kind == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if kind != "cpu":
+        return False
+    caps = cpu_capabilities()
+    arm = str(caps.get("architecture", "")).lower() in ("arm64", "aarch64")
+    return bool(caps.get("avx512_bf16") or caps.get("amx_bf16") or (arm and caps.get("bf16")))
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_dtype(dtype: str | None, device: str | None = None) -> str:
+    """The torch dtype name to run in. ``auto`` (or nothing): ``bfloat16`` where ``device`` (default:
+    CUDA when available, else the CPU) has native bf16, ``float32`` elsewhere; ``float32`` is the exact
+    reference. Any other value must name one of :data:`DTYPES`."""
+    name = (dtype or "auto").strip().lower()
+    if name not in DTYPES:
+        raise MedsinsError(f"--dtype {dtype!r}: choose one of {', '.join(DTYPES)}")
+    if name != "auto":
+        return name
+    return "bfloat16" if native_bf16(device or default_device()) else "float32"
+
+
 class GenerationError(MedsinsError):
     """A backend failed to produce completions (after its retries)."""
 
@@ -141,7 +201,9 @@ class HFBackend:
     """transformers generation: batched, left-padded, greedy, with the model's chat template.
 
     Prompts are sorted by length (characters) inside each call so that a batch pads little;
-    results come back in the caller's order.
+    results come back in the caller's order. ``dtype="auto"`` runs in bfloat16 where the device
+    has native bf16 and in float32 elsewhere (:func:`resolve_dtype`); no ``dtype`` loads the
+    checkpoint's own.
     """
 
     name = "hf"
@@ -159,11 +221,13 @@ class HFBackend:
         self.max_prompt_tokens = max_prompt_tokens
         #: ``prompt_tokens`` / ``reused_tokens`` of the last continuous-batching run (prefix reuse)
         self.prefill_stats: dict[str, int] = {}
+        self.device = device or default_device()
         if model_obj is None or tokenizer is None:
+            if dtype == "auto":  # bf16 where the device has it natively, else float32
+                dtype = resolve_dtype(dtype, self.device)
             tokenizer, model_obj = load_hf_model(model, dtype=dtype)
         self.tokenizer = tokenizer
         self.model = model_obj
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model.to(self.device)
         self.model.eval()
         self.tokenizer.padding_side = "left"
@@ -219,7 +283,9 @@ class HFBackend:
 
 
 def load_hf_model(model: str, *, dtype: str | None = None):
-    """Tokenizer and causal LM for ``model``: a folder, a Hub id, a ``.gguf`` file or ``pkg:<module>``."""
+    """Tokenizer and causal LM for ``model``: a folder, a Hub id, a ``.gguf`` file or ``pkg:<module>``.
+    ``dtype`` names a torch dtype; without one (or ``auto``), the checkpoint's own (float32 for
+    GGUF). :class:`HFBackend` resolves ``auto`` for the machine first (:func:`resolve_dtype`)."""
     from .hub_models import load_gguf_model, load_tokenizer, resolve_model_ref
 
     ref = resolve_model_ref(model)
@@ -232,8 +298,8 @@ def load_hf_model(model: str, *, dtype: str | None = None):
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {}
-    if dtype and dtype != "auto":
-        kwargs["dtype"] = getattr(torch, dtype)
+    if dtype and dtype != "auto":  # (transformers' own "auto": the checkpoint's dtype)
+        kwargs["dtype"] = getattr(torch, resolve_dtype(dtype))
     try:
         return tokenizer, AutoModelForCausalLM.from_pretrained(ref.path, **kwargs)
     except (OSError, ValueError) as e:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import __version__
+from .staging import make_output_folder
 from .errors import CredentialedDataError, MedsinsError, UnknownTaskError
 from .registry import BENCH_CATEGORIES, Task, get_task, select_tasks
 
@@ -64,7 +65,9 @@ TASK_BUDGETS: dict[str, int] = {"task42": 64, "task100": 128}
 
 #: Settings that define a run: resuming with any of them changed is refused.
 IDENTITY_KEYS = ("model", "backend", "source", "revision", "protocol", "shots", "seed", "max_prompt_chars",
-                 "max_prompt_tokens", "budgets", "data_fingerprint")
+                 "max_prompt_tokens", "budgets", "data_fingerprint", "dtype")
+#: identity keys a run file of an earlier version may lack (not compared when absent)
+_LATER_KEYS = ("data_fingerprint", "dtype")
 
 
 def slice_dir() -> Path:
@@ -89,6 +92,8 @@ class BenchSettings:
     bootstrap: int = 1000
     #: fingerprint (path, size, mtime) of every task file the run reads; set by the run
     data_fingerprint: str | None = None
+    #: the torch dtype generation runs in (``--dtype`` resolved: float32, bfloat16...); None: the backend's
+    dtype: str | None = None
 
     @property
     def slice(self) -> bool:
@@ -270,9 +275,12 @@ def _check_run_file(out: Path, settings: BenchSettings) -> None:
             before = json.loads(run_file.read_text(encoding="utf-8"))["identity"]
         except (ValueError, KeyError) as e:
             raise MedsinsError(f"{run_file} is not a medsins run file ({e})") from e
-        # (a run file of an earlier version has no data fingerprint: nothing to compare)
+        # (a run file of an earlier version has no data fingerprint or dtype: nothing to compare)
         diff = [k for k in IDENTITY_KEYS if before.get(k) != ident.get(k)
-                and not (k == "data_fingerprint" and k not in before)]
+                and not (k in _LATER_KEYS and k not in before)]
+        if "dtype" not in before and ident.get("dtype"):
+            logger.warning("%s was started before run files recorded the dtype; resuming it in %s", out,
+                           ident["dtype"])
         if diff == ["data_fingerprint"]:
             raise MedsinsError(
                 f"the benchmark data changed since the run in {out} began (a task file of {settings.source} was "
@@ -281,7 +289,8 @@ def _check_run_file(out: Path, settings: BenchSettings) -> None:
         if diff:
             raise MedsinsError(
                 f"{out} holds a run with other settings ({', '.join(f'{k}: {before.get(k)!r} -> {ident.get(k)!r}' for k in diff)}); "
-                "use another --output folder")
+                "use another --output folder" + (f" (or --dtype {before['dtype']} to go on in that run's dtype)"
+                                                  if diff == ["dtype"] and before.get("dtype") else ""))
     _write_json_atomic(run_file, {"identity": ident, "medsins_version": __version__})
 
 
@@ -298,7 +307,7 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
     from .locking import output_lock
 
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out, "--output")
     with output_lock(out, "bench"):
         return _run_locked(settings, out, backend_factory, explicit_tasks=explicit_tasks, batch_size=batch_size,
                            progress=progress)

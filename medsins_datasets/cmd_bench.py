@@ -49,7 +49,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=positive_int, default=16,
                    help="hf: sequences decoded together (default 16); other backends: prompts per call")
     p.add_argument("--bootstrap", type=non_negative_int, default=1000, help="bootstrap resamples for the intervals (0: none)")
-    p.add_argument("--dtype", help="hf/vllm: torch dtype, e.g. bfloat16")
+    p.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
+                   help="hf/vllm: the dtype to run in (default auto: bfloat16 on a CPU with native bf16 - "
+                   "AVX512-BF16/AMX - or a GPU that has it, float32 elsewhere; float32 is the exact reference). "
+                   "The resolved dtype is recorded in run.json and results.json")
     p.add_argument("--device", help="hf: torch device (default cuda when available)")
     p.add_argument("--no-continuous", action="store_true",
                    help="hf: padded batches of prompts sharing a budget instead of continuous batching")
@@ -62,6 +65,21 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="run folder (created; an existing run there is resumed)")
     p.add_argument("--json", action="store_true", help="print results.json instead of the tables")
     return p
+
+
+def _resolved_dtype(args: argparse.Namespace) -> str | None:
+    """``--dtype`` as run: ``auto`` resolved for the device (hf: ``--device`` or the default one;
+    vllm: the GPU); None for the openai backend, whose endpoint decides. Written back to ``args``."""
+    from .backends import resolve_dtype
+
+    args.dtype = None if args.backend == "openai" else resolve_dtype(args.dtype, _device(args))
+    return args.dtype
+
+
+def _device(args: argparse.Namespace) -> str:
+    from .backends import default_device
+
+    return (args.device or default_device()) if args.backend == "hf" else "cuda"
 
 
 def _backend_factory(args: argparse.Namespace, model: str):
@@ -93,12 +111,17 @@ def run(args: argparse.Namespace) -> int:
         args.max_prompt_tokens = protocol.max_prompt_tokens
     args.max_prompt_tokens = args.max_prompt_tokens or None
     model = args.model or DEFAULT_MODEL
+    asked = args.dtype
+    dtype = _resolved_dtype(args)
+    if asked == "auto" and dtype and not args.json:
+        print(f"dtype: {dtype} (--dtype auto: {'native' if dtype == 'bfloat16' else 'no native'} bf16 on "
+              f"{_device(args)}; --dtype float32 is the exact reference)")
     tasks = select_bench_tasks(args.tasks, args.categories)
     overrides = parse_budget_overrides(args.budget)
     settings = BenchSettings(model=model, backend=args.backend, source=args.source, revision=args.revision,
                              protocol=protocol.name, tasks=[t.config_name for t in tasks], shots=args.shots,
                              seed=args.seed, limit=args.limit, max_prompt_chars=args.max_prompt_chars,
-                             max_prompt_tokens=args.max_prompt_tokens, bootstrap=args.bootstrap,
+                             max_prompt_tokens=args.max_prompt_tokens, bootstrap=args.bootstrap, dtype=dtype,
                              budgets={t.task_id: budget_for(t, args.max_new_tokens, overrides, protocol.name)
                                       for t in tasks})
     if settings.slice:

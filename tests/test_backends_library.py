@@ -7,6 +7,7 @@ offline flag off for the duration of each test (the server is local; nothing her
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -69,6 +70,7 @@ def test_persistent_failure_names_the_url_and_status(online):
 def test_client_errors_fail_at_once_and_never_show_the_key(online, caplog, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_DEBUG", True)  # huggingface_hub logs each request as curl
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="huggingface_hub")
     with OpenAIServer() as server:
         server.script.extend(["echo-auth:401", "500"])
         with pytest.raises(GenerationError) as err:
@@ -154,3 +156,138 @@ def test_offline_mode_is_refused_clearly(monkeypatch, tmp_path, capsys):
                      "--tasks", "medqa_en", "--limit", "1", "--bootstrap", "0", "--output", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach http://127.0.0.1:9/v1 with HF_HUB_OFFLINE=1" in err
+
+
+# ------------------------------------------------------------------------------ --dtype auto
+
+
+@pytest.fixture
+def cpu_caps(monkeypatch):
+    """Replace torch.cpu.get_capabilities with a given set of flags (no CUDA)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+    def use(**flags):
+        caps = {"architecture": "x86_64", **flags}
+        monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: caps)
+
+    return use
+
+
+def test_auto_dtype_follows_the_cpu(cpu_caps):
+    from medsins_datasets.backends import resolve_dtype
+
+    cpu_caps(avx512_bf16=True, amx_bf16=False)
+    assert resolve_dtype("auto") == resolve_dtype(None) == "bfloat16"
+    assert resolve_dtype("float32") == "float32"  # the exact reference, whatever the CPU
+    cpu_caps(avx512_bf16=False, amx_bf16=True)
+    assert resolve_dtype("auto", "cpu") == "bfloat16"
+    cpu_caps(avx512_bf16=False, amx_bf16=False, avx2=True)
+    assert resolve_dtype("auto") == "float32"
+    assert resolve_dtype("bfloat16") == "bfloat16"  # asked for: emulated, but given
+    cpu_caps(bf16=True)  # an x86 CPU has no "bf16" flag of that meaning
+    assert resolve_dtype("auto") == "float32"
+    cpu_caps(architecture="arm64", bf16=True)  # Arm's BF16 extension (e.g. Graviton 3)
+    assert resolve_dtype("auto") == "bfloat16"
+    assert resolve_dtype("auto", "mps") == "float32"
+    with pytest.raises(MedsinsError, match="--dtype 'half'"):
+        resolve_dtype("half")
+    with pytest.raises(MedsinsError, match="--device 'gpu0' is not a torch device"):
+        resolve_dtype("auto", "gpu0")
+
+
+def test_auto_dtype_on_cuda(monkeypatch):
+    import torch
+
+    from medsins_datasets.backends import resolve_dtype
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: not including_emulation)
+    assert resolve_dtype("auto") == "bfloat16"  # default device: cuda
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    assert resolve_dtype("auto", "cuda:0") == "float32"  # emulated bf16 (e.g. a T4) does not count
+
+
+def test_cpu_flags_without_torch_capabilities(monkeypatch):
+    import torch
+
+    from medsins_datasets.backends import cpu_capabilities
+
+    monkeypatch.delattr(torch.cpu, "get_capabilities")
+    try:
+        flags = open("/proc/cpuinfo", encoding="utf-8").read()
+    except OSError:
+        pytest.skip("no /proc/cpuinfo here")
+    caps = cpu_capabilities()
+    assert caps  # the flags line was read
+    for flag in ("avx512_bf16", "amx_bf16", "sse2", "avx2"):
+        assert bool(caps.get(flag)) == (f" {flag}" in flags)
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    from tiny_model import tiny_model, tiny_tokenizer
+
+    d = tmp_path_factory.mktemp("tiny-model")
+    tok = tiny_tokenizer(["Question: which drug? A. aspirin B. heparin Answer: A"] * 4)
+    tok.save_pretrained(d)
+    tiny_model(tok).save_pretrained(d)
+    return d
+
+
+def _bench(model_dir, out, *extra) -> list[str]:
+    return ["bench", "--model", str(model_dir), "--tasks", "medqa_en", "--limit", "1", "--max-new-tokens", "4",
+            "--bootstrap", "0", "--batch-size", "2", "--output", str(out), *extra]
+
+
+def test_bench_records_the_resolved_dtype_and_refuses_to_mix(tiny_model_dir, tmp_path, cpu_caps, monkeypatch,
+                                                             capsys, caplog):
+    from medsins_datasets import backends
+
+    loaded: list = []
+    real = backends.load_hf_model
+
+    def spy(model, *, dtype=None):
+        tok, lm = real(model, dtype=dtype)
+        loaded.append((dtype, next(lm.parameters()).dtype))
+        return tok, lm
+
+    monkeypatch.setattr(backends, "load_hf_model", spy)
+    import torch
+
+    for flags, want, torch_dtype in (({"avx512_bf16": True}, "bfloat16", torch.bfloat16),
+                                     ({"avx512_bf16": False}, "float32", torch.float32)):
+        cpu_caps(**flags)
+        out = tmp_path / want
+        assert cli.main(_bench(tiny_model_dir, out)) == 0
+        assert f"dtype: {want} (--dtype auto" in capsys.readouterr().out
+        assert loaded[-1] == (want, torch_dtype)  # the model really ran in it
+        res = json.loads((out / "results.json").read_text())
+        assert res["run_settings"]["dtype"] == want
+        assert json.loads((out / "run.json").read_text())["identity"]["dtype"] == want
+
+    # the bf16 run cannot be resumed in float32 (its predictions would be mixed) ...
+    assert cli.main(_bench(tiny_model_dir, tmp_path / "bfloat16", "--dtype", "float32")) == 2
+    err = capsys.readouterr().err
+    assert "dtype: 'bfloat16' -> 'float32'" in err and "--dtype bfloat16 to go on" in err
+    # ... but the same command on the same machine finds it finished
+    cpu_caps(avx512_bf16=True)
+    n = len(loaded)
+    assert cli.main(_bench(tiny_model_dir, tmp_path / "bfloat16")) == 0 and len(loaded) == n
+    # a run file written before dtypes were recorded is resumed, with a warning
+    run_file = tmp_path / "float32" / "run.json"
+    doc = json.loads(run_file.read_text())
+    del doc["identity"]["dtype"]
+    run_file.write_text(json.dumps(doc))
+    caplog.set_level(logging.WARNING)
+    assert cli.main(_bench(tiny_model_dir, tmp_path / "float32", "--dtype", "float32")) == 0
+    assert "before run files recorded the dtype" in caplog.text
+    assert json.loads(run_file.read_text())["identity"]["dtype"] == "float32"
+
+
+def test_bench_dtype_errors_are_one_line(tmp_path, capsys):
+    assert cli.main(["bench", "--device", "gpu0", "--output", str(tmp_path / "r")]) == 2
+    assert "--device 'gpu0' is not a torch device" in capsys.readouterr().err
+    assert cli.main(["bench", "--dtype", "half", "--output", str(tmp_path / "r")]) == 2
+    assert "argument --dtype: invalid choice: 'half'" in capsys.readouterr().err
