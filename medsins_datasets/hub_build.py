@@ -27,7 +27,7 @@ from .convert import CONVERT_MANIFEST
 from .examples import FEATURES, iter_split_batches
 from .locking import LOCK_FILE, output_lock
 from .registry import Task, access_is_credentialed, get_task
-from .staging import discard, new_staging, publish
+from .staging import discard, make_output_folder, new_staging, publish
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
 from .errors import SourceError
 from .taskfile import OnError, ParseStats
@@ -162,8 +162,7 @@ def build(
     wanted = [get_task(t) for t in tasks] if tasks is not None else None
     found: dict[str, TaskFiles] = src.task_files(wanted)
     _check_own_folder(out, found)
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
+    created = make_output_folder(out, "--out")
     try:
         with output_lock(out, "build"):
             return _build_into(out, src, found, on_error=on_error, force=force, progress=progress)

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .staging import make_output_folder
 from .errors import MedsinsError
 from .scoring import TABLES, Table
 
@@ -142,7 +143,7 @@ def write_leaderboard(run_dirs: list[str | Path], out: str | Path, *, include_pa
     if not rows:
         raise MedsinsError("no runs given (and --paper not set): nothing to put on a leaderboard")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out, "--out")
     (out / LEADERBOARD_FILE).write_text(render_markdown(rows), encoding="utf-8")
     results_dir = out / "results"
     results_dir.mkdir(exist_ok=True)

@@ -24,6 +24,8 @@ import socket
 import tempfile
 from pathlib import Path
 
+from .errors import MedsinsError
+
 logger = logging.getLogger(__name__)
 
 #: file inside every staging folder: who writes it
@@ -52,11 +54,33 @@ def _owner_gone(marker: Path) -> bool:
     return host == socket.gethostname() and pid != os.getpid() and not _alive(pid)
 
 
-def new_staging(final: Path, command: str) -> Path:
+def make_output_folder(path: Path, option: str, *, parent_only: bool = False) -> bool:
+    """Create the output folder ``path`` (or only its parent, for an output renamed into place)
+    for the command option ``option`` (e.g. ``--out``), or say in one line why it cannot be: a
+    file where a folder is needed. Returns whether a folder was created."""
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.is_dir():
+            break
+        if p.exists() or p.is_symlink():
+            what = "is a file" if p.is_file() else ("is a dangling link" if not p.exists() else "is not a folder")
+            raise OutputLocationError(f"{option} {path} cannot be written: {p} {what}, not a folder; "
+                                      f"choose another {option}")
+    target = path.parent if parent_only else path
+    created = not target.is_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    return created
+
+
+class OutputLocationError(MedsinsError):
+    """An output path that cannot be a folder (a file is in the way)."""
+
+
+def new_staging(final: Path, command: str, option: str = "--out") -> Path:
     """A fresh staging folder for ``final`` (a sibling, so the final rename stays on one file
     system), after removing what killed runs left for the same output."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    make_output_folder(final, option, parent_only=True)
     remove_stale(final)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     (staging / MARKER).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),

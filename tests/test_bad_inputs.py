@@ -1,18 +1,24 @@
 """A corpus of bad inputs over every command: each ends in exit code 2 with a clear last line that
 names the file, field, option or task, no traceback, and nothing outside the output touched.
 
-Every case runs the real CLI entry point in-process (``cli.main``): an exception escaping it would
-be a traceback for the user, and fails the test.
+Every case runs the installed ``medsins`` command (or ``recipes/sft.py``) as a subprocess, as a user
+would, in an empty working folder of its own; the cases run a few at a time. Before and after the
+whole corpus, every file the cases point at is compared byte for byte, and every working folder
+must still be empty.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from medsins_datasets import cli
+REPO = Path(__file__).resolve().parents[1]
 
 DEF = ["Answer the question."]
 
@@ -64,9 +70,44 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (run / "results.json").write_text("{not json")
     notbuilt = root / "notbuilt"
     notbuilt.mkdir()
+    surrogate = root / "surrogate"
+    (surrogate / "MCQA").mkdir(parents=True)
+    (surrogate / "MCQA" / "task57_medqa.json").write_text(
+        '{"Definition": ["d"], "Instances": [{"input": "q \\ud800 x", "output": "A"}]}')
+    bad_def = root / "baddef"
+    _task(bad_def / "MCQA" / "task57_medqa.json", [{"input": "q", "output": "A"}])
+    (bad_def / "MCQA" / "task57_medqa.json").write_text(
+        json.dumps({"Definition": [], "Instances": [{"input": "q", "output": "A"}]}))
+    no_instances = root / "noinstances"
+    (no_instances / "MCQA").mkdir(parents=True)
+    (no_instances / "MCQA" / "task57_medqa.json").write_text(json.dumps({"Definition": ["d"]}))
+    empty_input = root / "emptyinput"
+    _task(empty_input / "MCQA" / "task57_medqa.json", [{"input": "  ", "output": "A"}])
+    dup_ids = root / "dupids"
+    _task(dup_ids / "MCQA" / "task57_medqa_a.json", [{"id": "x", "input": "q1", "output": "A"}])
+    _task(dup_ids / "MCQA" / "task57_medqa_b.json", [{"id": "x", "input": "q2", "output": "A"}])
+    user = root / "userdir"  # a user's own folder: no command may change it
+    user.mkdir()
+    (user / "notes.txt").write_text("my notes")
+    (user / "README.md").write_text("# my project")
+    (preds / "empty_task.jsonl").write_text(json.dumps({"task": "", "prediction": "A", "reference": "A"}) + "\n")
+    (preds / "array_line.jsonl").write_text("[1, 2]\n")
+    (preds / "no_rows.jsonl").write_text("\n")
+    (preds / "deep.jsonl").write_text('{"task": "medqa_en", "prediction": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    (preds / "no_pred.csv").write_text("task,reference\nmedqa_en,A\n")
+    (preds / "null_reference.jsonl").write_text(
+        json.dumps({"task": "medqa_en", "prediction": "A", "reference": None}) + "\n")
+    (run / "sub").mkdir()
+    (root / "bad.yaml").write_text("a: [\n")
+    (root / "list.yaml").write_text("- 1\n")
+    (root / "unknown_key.yaml").write_text("use_cpu: true\nbf16: false\nno_such_option: 1\n")
+    (root / "mix_bad.yaml").write_text("temperature: [\n")
+    (root / "mix_unknown.yaml").write_text("no_such_field: 3\n")
+    (root / "mix_list.yaml").write_text("- 1\n")
     return {"good": good, "empty": empty, "badjson": bad_json, "nested": nested, "badoutput": bad_output,
             "dangling": dangling, "outside": outside, "a_file": a_file, "preds": preds, "run": run,
-            "notbuilt": notbuilt, "root": root}
+            "notbuilt": notbuilt, "surrogate": surrogate, "baddef": bad_def, "noinstances": no_instances,
+            "emptyinput": empty_input, "dupids": dup_ids, "userdir": user, "root": root}
 
 
 # (case id, argv with {placeholders}, text the last stderr line must contain)
@@ -166,6 +207,69 @@ CASES = [
     ("push-not-built", ["push", "{notbuilt}", "--repo-id", "org/x"], "not a folder written by `medsins build`"),
     # tasks
     ("tasks-unknown-category", ["tasks", "--category", "Poetry"], "Poetry"),
+    # task files: every reader names the file, instance and field
+    ("build-surrogate", ["build", "--source", "{surrogate}", "--out", "{out}"], "lone surrogate"),
+    ("render-surrogate", ["render", "--bench", "--source", "{surrogate}", "--task", "task57"], "lone surrogate"),
+    ("bench-surrogate", ["bench", "--source", "{surrogate}", "--output", "{out}"], "lone surrogate"),
+    ("build-empty-definition", ["build", "--source", "{baddef}", "--out", "{out}"], "Definition"),
+    ("build-no-instances", ["build", "--source", "{noinstances}", "--out", "{out}"], "Instances"),
+    ("build-empty-input", ["build", "--source", "{emptyinput}", "--out", "{out}"], "field 'input'"),
+    ("build-nested-json", ["build", "--source", "{nested}", "--out", "{out}"], "nested too deeply"),
+    ("build-dangling-link", ["build", "--source", "{dangling}", "--out", "{out}"], "dangling"),
+    ("build-outside-link", ["build", "--source", "{outside}", "--out", "{out}"], "outside the source folder"),
+    ("build-bad-output", ["build", "--source", "{badoutput}", "--out", "{out}"], "field 'output'"),
+    ("build-dup-ids", ["build", "--source", "{dupids}", "--out", "{out}"], "duplicate id 'x'"),
+    ("bench-dup-ids", ["bench", "--source", "{dupids}", "--output", "{out}"], "duplicate id 'x'"),
+    ("render-nested-json", ["render", "--bench", "--source", "{nested}", "--task", "task57"], "nested too deeply"),
+    ("render-bad-json", ["render", "--bench", "--source", "{badjson}", "--task", "task57"], "task57_medqa.json"),
+    ("mix-bad-json", ["mix", "--source", "{badjson}", "--splits", "test", "--out", "{out}"], "task57_medqa.json"),
+    ("contam-bad-json", ["contamination", "--source", "{badjson}"], "task57_medqa.json"),
+    # outputs: never under a file, never into a user's folder
+    ("bench-output-under-file", ["bench", "--output", "{a_file}/x"], "is a file, not a folder"),
+    ("build-out-under-file", ["build", "--source", "{good}", "--out", "{a_file}/x"], "is a file, not a folder"),
+    ("mix-out-under-file", ["mix", "--source", "{good}", "--splits", "test", "--out", "{a_file}/x"],
+     "is a file, not a folder"),
+    ("convert-out-under-file", ["convert", "ddxplus", "--data-dir", "{fixtures}/ddxplus", "--out", "{a_file}/x"],
+     "is a file, not a folder"),
+    ("leaderboard-out-under-file", ["leaderboard", "{run}", "--out", "{a_file}/x", "--no-charts"], "results.json"),
+    ("build-out-user-folder", ["build", "--source", "{good}", "--out", "{userdir}"], "did not write"),
+    ("convert-out-user-folder", ["convert", "ddxplus", "--data-dir", "{fixtures}/ddxplus", "--out", "{userdir}"],
+     "did not write"),
+    ("mix-out-user-folder", ["mix", "--source", "{good}", "--splits", "test", "--out", "{userdir}", "--overwrite"],
+     "not a mixture written by `medsins mix`"),
+    ("push-user-folder", ["push", "{userdir}", "--repo-id", "org/x"], "not a folder written by `medsins build`"),
+    # mix configs
+    ("mix-config-missing", ["mix", "--source", "{good}", "--config", "{root}/nope.yaml", "--out", "{out}"],
+     "nope.yaml"),
+    ("mix-config-bad-yaml", ["mix", "--source", "{good}", "--config", "{root}/mix_bad.yaml", "--out", "{out}"],
+     "mix_bad.yaml"),
+    ("mix-config-unknown-field", ["mix", "--source", "{good}", "--config", "{root}/mix_unknown.yaml",
+                                  "--out", "{out}"], "no_such_field"),
+    ("mix-config-list", ["mix", "--source", "{good}", "--config", "{root}/mix_list.yaml", "--out", "{out}"],
+     "mix_list.yaml"),
+    ("mix-unknown-task", ["mix", "--source", "{good}", "--tasks", "nope", "--out", "{out}"], "nope"),
+    ("mix-no-out", ["mix", "--source", "{good}"], "--out"),
+    # score files
+    ("score-empty-task", ["score", "{preds}/empty_task.jsonl"], "empty task name"),
+    ("score-array-line", ["score", "{preds}/array_line.jsonl"], "array_line.jsonl line 1"),
+    ("score-no-rows", ["score", "{preds}/no_rows.jsonl"], "no rows"),
+    ("score-deep-json", ["score", "{preds}/deep.jsonl"], "nested too deeply"),
+    ("score-csv-no-prediction", ["score", "{preds}/no_pred.csv"], "prediction"),
+    ("score-null-reference", ["score", "{preds}/null_reference.jsonl"], "reference"),
+    ("score-format", ["score", "{preds}/not_json.jsonl", "--format", "xml"], "--format"),
+    # leaderboard / contamination / sources
+    ("leaderboard-no-results", ["leaderboard", "{run}/sub", "--out", "{out}", "--no-charts"], "results.json"),
+    ("contam-missing-source", ["contamination", "--source", "{root}/missing"], "missing"),
+    ("contam-unknown-task", ["contamination", "--source", "{good}", "--tasks", "nope"], "nope"),
+    ("bench-hub-offline", ["bench", "--source", "hub", "--backend", "openai", "--model", "m", "--output", "{out}"],
+     "offline"),
+    ("sources-extra-arg", ["sources", "nope"], "unrecognized arguments"),
+    ("unknown-command", ["frobnicate"], "invalid choice"),
+    # the training recipe
+    ("sft-config-missing", ["@sft", "--config", "{root}/nope.yaml"], "nope.yaml"),
+    ("sft-config-bad-yaml", ["@sft", "--config", "{root}/bad.yaml"], "not valid YAML"),
+    ("sft-config-list", ["@sft", "--config", "{root}/list.yaml"], "mapping"),
+    ("sft-config-unknown-key", ["@sft", "--config", "{root}/unknown_key.yaml"], "no_such_option"),
 ]
 
 
@@ -174,21 +278,52 @@ def _snapshot(root: Path) -> dict[str, bytes]:
             for p in sorted(root.rglob("*")) if not p.is_symlink()}
 
 
-@pytest.mark.parametrize("case,argv,needle", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_one_clear_error(world, tmp_path, capsys, case, argv, needle):
+def _command(argv: list[str]) -> list[str]:
+    if argv[0] == "@sft":
+        return [sys.executable, str(REPO / "recipes" / "sft.py"), *argv[1:]]
+    exe = Path(sys.executable).with_name("medsins")
+    return [str(exe), *argv] if exe.exists() else [sys.executable, "-m", "medsins_datasets.cli", *argv]
+
+
+@pytest.fixture(scope="module")
+def outcomes(world, tmp_path_factory) -> dict[str, dict]:
+    """Every case run once, a few at a time; the files the cases point at compared before/after."""
+    base = tmp_path_factory.mktemp("cases")
     before = _snapshot(world["root"])
-    out = tmp_path / "out"
-    args = [a.format(out=out, **{k: str(v) for k, v in world.items()}) for a in argv]
-    code = cli.main(args)
-    err = capsys.readouterr().err
-    assert code == 2, f"{case}: exit {code}, stderr: {err[-500:]}"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "PYTHONIOENCODING": "utf-8"}
+    names = {k: str(v) for k, v in world.items()} | {"fixtures": str(REPO / "tests" / "fixtures")}
+
+    def one(case) -> tuple[str, dict]:
+        name, argv, needle = case
+        cwd, out = base / name / "cwd", base / name / "out"
+        cwd.mkdir(parents=True)
+        args = [a.format(out=out, **names) for a in argv]
+        proc = subprocess.run(_command(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+        return name, {"code": proc.returncode, "err": proc.stderr, "cwd": sorted(p.name for p in cwd.iterdir()),
+                      "out": out}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(pool.map(one, CASES))
+    results["__changed__"] = _snapshot(world["root"]) != before
+    return results
+
+
+@pytest.mark.parametrize("case,argv,needle", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_clear_error(outcomes, case, argv, needle):
+    got = outcomes[case]
+    code, err = got["code"], got["err"]
+    assert code == 2, f"{case}: exit {code}, stderr: {err[-800:]}"
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert lines and "Traceback" not in err, f"{case}: {err[-500:]}"
+    assert lines and "Traceback" not in err, f"{case}: {err[-800:]}"
     # the error line (argparse prints its usage line first; a few errors list details after it)
     line = next((ln for ln in lines if "error" in ln), "")
-    assert needle in line or (needle in err and line.rstrip().endswith(":")), f"{case}: {err[-500:]!r}"
-    assert _snapshot(world["root"]) == before, f"{case} changed files it did not create"
-    assert not out.exists() or case.startswith("bench-"), f"{case} left an output behind"
+    assert needle in line or (needle in err and line.rstrip().endswith(":")), f"{case}: {err[-800:]!r}"
+    assert got["cwd"] == [], f"{case} wrote into its working folder: {got['cwd']}"
+    assert not got["out"].exists() or case.startswith("bench-"), f"{case} left an output behind"
+
+
+def test_no_case_changed_a_file_it_did_not_create(outcomes):
+    assert outcomes["__changed__"] is False
 
 
 def test_corpus_size():
