@@ -123,7 +123,7 @@ def test_load_and_run_equals_medsins_bench(work, pipe, monkeypatch, tmp_path):
     assert res["task_name"] == "medsins/bc5cdr_chemical_ner" and res["total_time_in_seconds"] > 0
 
     out = tmp_path / "bench"
-    assert cli.main(["bench", "--model", str(work / "tiny"), "--source", str(work / "src2"),
+    assert cli.main(["bench", "--model", str(work / "tiny"), "--source", str(work / "src2"), "--dtype", "float32",
                      "--output", str(out)]) == 0
     bench = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert seen == [r["prediction"] for r in _lines(out / "predictions.jsonl")]
@@ -145,7 +145,7 @@ def test_limit_budgets_and_scores_equal_medsins_bench_limit(work, pipe, monkeypa
 
     out = tmp_path / "bench"
     assert cli.main(["bench", "--model", str(work / "tiny"), "--source", str(work / "src"), "--limit", "2",
-                     "--budget", "medqa_en=12", "--bootstrap", "200", "--output", str(out)]) == 0
+                     "--budget", "medqa_en=12", "--bootstrap", "200", "--dtype", "float32", "--output", str(out)]) == 0
     bench = json.loads((out / "results.json").read_text(encoding="utf-8"))
     preds = {(r["task"], r["id"]): r["prediction"] for r in _lines(out / "predictions.jsonl")}
     ids = {cfg: [str(e["id"]) for e in iter_bench_prompts(cfg, work / "src", limit=2)] for cfg in FILES}
