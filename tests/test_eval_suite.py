@@ -193,6 +193,11 @@ def test_missing_data_and_tasks_are_clear_errors(work, tmp_path, monkeypatch):
         _ = _suite().configure(tasks=["bc5cdr_chemical_ner"]).suite
     with pytest.raises(MedsinsError, match="cannot read the MedS-Bench data"):
         _ = _suite().configure(data=str(tmp_path / "absent")).suite
+    # the default ./medsins from a directory without it: refused (datasets would serve an earlier
+    # load of another `medsins` folder from its cache when offline)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MedsinsError, match="no folder 'medsins' in"):
+        _ = _suite().suite
     # a build holding no benchmark task (a training-only task)
     src = tmp_path / "src"
     src.mkdir()

@@ -22,6 +22,8 @@ same scores. Generation goes through
 ``evaluator(...)`` cannot be used with transformers 5.
 """
 
+import logging
+import os
 import random
 from typing import Any
 
@@ -35,6 +37,8 @@ from medsins_datasets.metrics.suite_evaluator import MESSAGES_COLUMN, TEXT_COLUM
 from medsins_datasets.prompts import DEFAULT_POOL_SIZE, TRAIN_EQUIVALENT, ShotPool, get_protocol, stable_seed
 from medsins_datasets.registry import get_task, has_task
 from medsins_datasets.scoring import DEFAULT_BOOTSTRAP, metric_path
+
+logger = logging.getLogger(__name__)
 
 #: the dataset read when none is configured: a ``medsins build`` folder named ``medsins`` in the
 #: current directory (``load_dataset("medsins", CONFIG)`` resolves it before the Hub)
@@ -92,6 +96,8 @@ class OfficialPrompt:
         if self.protocol.shots_from_test:  # the official code draws shots from the evaluated file
             return ShotPool.sample(self._pool_rows(self.task.config_name, "test"), self.pool_size,
                                    f"{self.seed}\x1f{self.task.task_id}")
+        logger.warning("%s has no train split in %s: zero-shot prompts (protocol %r never takes shots from a "
+                       "test split)", donor.config_name, self.data, self.protocol.name)
         return ShotPool([])
 
     def __call__(self, row: dict) -> dict:
@@ -157,6 +163,11 @@ class Suite(evaluate.EvaluationSuite):
         return self
 
     def _task_names(self) -> list:
+        if "/" not in self.data.replace(os.sep, "/") and not os.path.isdir(self.data):
+            # a bare name that is no folder here: datasets would look it up on the Hub and, offline,
+            # quietly serve an earlier load of ANOTHER folder of that name from its cache
+            raise MedsinsError(f"no folder {self.data!r} in {os.getcwd()}: run from the folder that holds the "
+                               "`medsins build` output, or configure(data=PATH or ORG/NAME)")
         try:
             configs = datasets.get_dataset_config_names(self.data)
         except Exception as e:  # noqa: BLE001 - datasets raises several kinds for a missing dataset
