@@ -111,6 +111,8 @@ def test_push_metric_uploads_only_the_space_files(fake_hub_env, tmp_path, capsys
     ("org/-bad-", "not a valid Hub id"),
 ])
 def test_push_metric_bad_repo_ids_are_one_line_errors(fake_hub_env, capsys, repo_id, match):
+    assert cli.main(["push-metric", "--help"]) == 0
+    assert "ORG/meds_bench" in capsys.readouterr().out
     assert cli.main(["push-metric", repo_id]) == 2
     err = capsys.readouterr().err
     assert match in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
