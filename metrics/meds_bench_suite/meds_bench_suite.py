@@ -16,7 +16,7 @@ budget, and scores with the ``meds_bench`` metric loaded with the task's config 
 ``run`` returns one dict per task: the metric's output (``results[i]["tasks"][config]`` holds
 the task's scores and bootstrap interval, as in ``medsins bench``'s ``results.json``) plus
 evaluate's timing figures. ``medsins bench`` stays the fast path (continuous batching, resuming,
-the paper's tables over all tasks); on the same instances, model and settings both give the
+the paper's tables over all tasks); on the same instances, model (in the same dtype) and settings both give the
 same scores. Generation goes through
 ``medsins_datasets.metrics.suite_evaluator``, which explains why evaluate's own
 ``evaluator(...)`` cannot be used with transformers 5.
