@@ -88,8 +88,9 @@ def with_medsins_requirement(src: Path, dest: Path, spec: str) -> Path:
 
     spec = spec.strip()
     # medsins, optional extras, then a version specifier or a direct reference ("@ URL"), one line
-    if not re.fullmatch(r"medsins(\s*\[[\w,\s-]*\])?\s*((@\s*\S+)|([=<>!~]=?\s*[\w.*+!-]+(\s*,\s*[=<>!~]=?\s*[\w.*+!-]+)*))?",
-                        spec, flags=re.IGNORECASE):
+    version = r"[=<>!~]=?\s*[\w.*+!-]+"
+    if not re.fullmatch(rf"medsins(\s*\[[\w,\s-]*\])?\s*((@\s*\S+)|({version}(\s*,\s*{version})*))?", spec,
+                        flags=re.IGNORECASE):
         raise MedsinsError(f"--medsins-requirement {spec!r} must be one requirement for medsins "
                            "(e.g. 'medsins @ git+https://HOST/ORG/medsins@v0.1.0')")
     for f in SPACE_FILES:

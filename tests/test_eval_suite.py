@@ -202,7 +202,8 @@ def test_missing_data_and_tasks_are_clear_errors(work, tmp_path, monkeypatch):
     src = tmp_path / "src"
     src.mkdir()
     tid = get_task("pubmedqa_qgen").task_id
-    (src / f"{tid}_qgen.json").write_text(json.dumps({"Definition": ["d"], "Instances": [{"input": "x", "output": ["y"]}]}))
+    doc = {"Definition": ["d"], "Instances": [{"input": "x", "output": ["y"]}]}
+    (src / f"{tid}_qgen.json").write_text(json.dumps(doc))
     assert cli.main(["build", "--source", str(src), "--out", str(tmp_path / "train_only"), "--no-progress"]) == 0
     suite = _suite().configure(data=str(tmp_path / "train_only"))
     assert suite.suite == []
