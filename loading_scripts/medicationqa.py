@@ -29,7 +29,7 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, list]]]:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - depends on the installation
-        raise SourceError("reading MedInfo2019-QA-Medications.xlsx needs the openpyxl package (pip install openpyxl)") from None
+        raise SourceError("reading MedInfo2019-QA-Medications.xlsx needs the openpyxl package (pip install 'medsins[convert]')") from None
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises several unrelated types for a bad file

@@ -41,6 +41,24 @@ def _available_modules():
                 raise
 
 
+#: optional libraries -> the extra of ``pip install medsins[...]`` that brings them
+OPTIONAL_EXTRAS = {
+    "torch": "bench", "transformers": "bench", "tokenizers": "bench", "gguf": "bench", "matplotlib": "bench",
+    "trl": "train", "peft": "train", "accelerate": "train", "openpyxl": "convert", "vllm": "vllm",
+}
+
+
+def missing_extra_message(e: ImportError) -> str | None:
+    """One line naming the library a command needs and the extra that installs it, when ``e``
+    is the import of an optional dependency; None otherwise (a real bug: let it show)."""
+    top = (getattr(e, "name", None) or "").split(".")[0]
+    extra = OPTIONAL_EXTRAS.get(top)
+    if extra is None:
+        return None
+    how = "pip install vllm (on a GPU machine)" if extra == "vllm" else f"pip install 'medsins[{extra}]'"
+    return f"this needs {top}, which is not installed: {how}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="medsins",
@@ -79,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         where = f" {e.filename}" if getattr(e, "filename", None) else ""
         print(f"medsins {args.command}: error: cannot access{where}: {e.strerror or e} (--debug shows the "
               "traceback)", file=sys.stderr)
+        return 2
+    except ImportError as e:  # an optional dependency the command needs
+        msg = missing_extra_message(e)
+        if msg is None or getattr(args, "debug", False):
+            raise
+        print(f"medsins {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"medsins {args.command}: interrupted", file=sys.stderr)

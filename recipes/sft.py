@@ -154,7 +154,16 @@ def train(parser, script_args, training_args, model_args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    parser = make_parser()
+    try:
+        parser = make_parser()
+    except ImportError as e:
+        from medsins_datasets.cli import missing_extra_message
+
+        msg = missing_extra_message(e)
+        if msg is None:
+            raise
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
     try:
         script_args, training_args, model_args = parser.parse_args_and_config(argv)
     except ValueError as e:  # a YAML key no dataclass knows, a value TRL/transformers reject...
