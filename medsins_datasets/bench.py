@@ -315,8 +315,7 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
 
 def _run_locked(settings: BenchSettings, out: Path, backend_factory: Callable[[], Any], *, explicit_tasks: bool,
                 batch_size: int, progress: bool) -> dict:
-    from tqdm.auto import tqdm
-
+    from .progress import bar as progress_bar
     from .prompts import iter_bench_prompts
     from .sources import fingerprint_files
 
@@ -344,8 +343,8 @@ def _run_locked(settings: BenchSettings, out: Path, backend_factory: Callable[[]
     todo = [ex for ex in planned if (ex["task"], str(ex["id"])) not in done]
     if todo:
         backend = backend_factory()
-        bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc="MedS-Bench", unit="ex",
-                   disable=not progress)
+        bar = progress_bar(total=len(planned), initial=len(planned) - len(todo), desc="MedS-Bench", unit="ex",
+                           enabled=progress)
         for chunk in _completed(backend, todo, settings.budgets, batch_size):
             records = []
             for ex, pred in chunk:

@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for mod in _available_modules():
         p = mod.add_parser(sub)
+        p.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress bars (they are also left out when stderr is not a terminal)")
         p.set_defaults(_run=mod.run)
     return parser
 
@@ -86,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if getattr(args, "quiet", False):
+        from .progress import set_quiet
+
+        set_quiet(True)
     try:
         return int(args._run(args) or 0)
     except MedsinsError as e:

@@ -32,6 +32,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from .errors import MedsinsError
+from .progress import bar as progress_bar
 from .registry import Task, get_task, select_tasks
 from .sources import Source, resolve_source
 
@@ -387,7 +388,7 @@ def check_contamination(spec, source, *, bench_source=None, bench_tasks: Sequenc
     plan = plan_mixture(spec, source, cache_dir=cache_dir)
     flagged: dict[str, int] = {}
     total = 0
-    for tp in plan.tasks:
+    for tp in progress_bar(plan.tasks, desc="scanning for overlap", unit=" tasks"):
         mask = scan_task(index, tp, only=tp.mult > 0)
         total += int((tp.mult > 0).sum())
         if mask.any():

@@ -37,9 +37,10 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from .definitions import REWRITES_FIELD, Definitions
+from .progress import bar as progress_bar
 from .staging import discard, new_staging, publish
 from .errors import CredentialedDataError, SourceError, UnknownTaskError
 from .registry import Task, all_tasks, get_task
@@ -115,8 +116,9 @@ class Converter:
 class _TaskFileStream:
     """Writes one task file, streaming instances (the file is valid JSON once closed)."""
 
-    def __init__(self, path: Path, header: dict):
+    def __init__(self, path: Path, header: dict, bar: Any = None):
         self.path = path
+        self.bar = bar  # the run's progress bar (instances written)
         self.count = 0
         self.ids: set[str] = set()
         self.fh = open(path, "w", encoding="utf-8")
@@ -132,6 +134,8 @@ class _TaskFileStream:
         rec = json.dumps({"id": iid, "input": input, "output": outputs}, ensure_ascii=False)
         self.fh.write(("  " if self.count == 0 else ",\n  ") + rec)
         self.count += 1
+        if self.bar is not None:
+            self.bar.update(1)
 
     def close(self) -> None:
         self.fh.write("\n ]\n}\n")
@@ -153,6 +157,7 @@ class TaskWriter:
         self.clean = bool(clean)
         self.written: dict[str, dict[str, int]] = {}
         self._open: list[_TaskFileStream] = []
+        self.bar = progress_bar(desc=f"converting {converter.name}", unit=" instances")
 
     def definition(self, task_id: str, fallback: str | None = None) -> str:
         if self.definitions is not None:
@@ -189,7 +194,7 @@ class TaskWriter:
         header.update(extra or {})
         folder = self.root / split
         folder.mkdir(parents=True, exist_ok=True)
-        stream = _TaskFileStream(folder / f"{task.task_id}_{task.config_name}.json", header)
+        stream = _TaskFileStream(folder / f"{task.task_id}_{task.config_name}.json", header, self.bar)
         self._open.append(stream)
         self.written.setdefault(task.config_name, {})[split] = 0
         return stream
@@ -200,6 +205,7 @@ class TaskWriter:
             cfg = s.path.stem.split("_", 1)[1]
             self.written[cfg][s.path.parent.name] = s.count
         self._open.clear()
+        self.bar.close()
 
 
 @lru_cache(maxsize=1)
@@ -368,6 +374,7 @@ def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
     except BaseException:
         for s in writer._open:
             s.fh.close()
+        writer.bar.close()
         discard(staging)
         raise
     logger.info("converted %s into %s: %s", conv.source, out_dir, writer.written)

@@ -27,6 +27,7 @@ from .convert import CONVERT_MANIFEST
 from .examples import FEATURES, iter_split_batches
 from .locking import LOCK_FILE, output_lock
 from .registry import Task, access_is_credentialed, get_task
+from .progress import bar as progress_bar
 from .staging import discard, make_output_folder, new_staging, publish
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
 from .errors import SourceError
@@ -201,7 +202,7 @@ def _build_into(out: Path, src: Source, found: dict[str, TaskFiles], *, on_error
             splits: dict[str, int] = {}
             files: dict[str, list[str]] = {}
             stats: list[ParseStats] = []
-            with tqdm(desc=f"[{i}/{total}] {name}", unit=" rows", disable=not progress) as bar:
+            with progress_bar(desc=f"[{i}/{total}] {name}", unit=" rows", enabled=progress) as bar:
                 for split in SPLITS:
                     paths = tf.splits.get(split)
                     if not paths:

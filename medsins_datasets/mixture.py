@@ -50,6 +50,7 @@ from .prompts import (OFFICIAL_SENTENCE, PAPER_TEMPLATE, PromptTemplate, ShotPoo
                       render_plain, stable_seed, to_messages)
 from .registry import Task, get_task, select_tasks
 from .sources import SPLITS, Source, TaskFiles, default_cache_dir, fingerprint_files, resolve_source
+from .progress import bar as progress_bar
 from .staging import discard, glob_escape, new_staging, publish, remove_stale_files, temp_file
 
 logger = logging.getLogger(__name__)
@@ -647,7 +648,7 @@ def plan_mixture(spec: MixtureSpec, source, *, cache_dir: str | Path | None = No
     on_error = "skip" if spec.skip_invalid else "raise"
     defs = load_definitions(spec.definitions_file) if spec.definitions_file else None
     plans: list[TaskPlan] = []
-    for task, tf in selected:
+    for task, tf in progress_bar(selected, desc="reading task files", unit=" tasks"):
         spills = [_spill_file(task, Path(p), s, cache, on_error)
                   for s in SPLITS if s in spec.splits for p in tf.splits.get(s, [])]
         cred = [f.source for f in spills if f.credentialed]
@@ -859,7 +860,7 @@ def write_mixture(plan: MixturePlan, out: str | Path, *, overwrite: bool = False
                 writer.close()
                 writer, in_shard = None, 0
 
-        for row in plan.iter_rows():
+        for row in progress_bar(plan.iter_rows(), total=plan.num_rows, desc=f"writing {out.name}", unit=" rows"):
             buf.append(row)
             if len(buf) >= _WRITE_BATCH:
                 flush()

@@ -749,25 +749,34 @@ def text_scores_batch(pairs: Sequence[tuple[str, str, str]]) -> list[tuple[float
 
 
 def _run_text_jobs(pairs: list[tuple[str, str, str]], *, num_proc: int = 1) -> list[tuple[float, float]]:
+    from .progress import bar as progress_bar
+
     if num_proc is None or num_proc <= 0:
         import os
 
         num_proc = os.cpu_count() or 1
-    if num_proc <= 1 or len(pairs) < 200:
-        return text_scores_batch(pairs)
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    # a bar only where the wait is noticeable (a few thousand long texts take minutes)
+    with progress_bar(total=len(pairs), desc="BLEU/ROUGE", unit=" pairs", enabled=len(pairs) >= 200) as pb:
+        if num_proc <= 1 or len(pairs) < 200:
+            out: list[tuple[float, float]] = []
+            for start in range(0, len(pairs), 256):
+                out.extend(text_scores_batch(pairs[start:start + 256]))
+                pb.update(len(out) - pb.n)
+            return out
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
 
-    # Strided chunks (pair i goes to chunk i % k), several per worker, so that the long
-    # texts of one task (rationales) are spread over all workers.
-    k = min(len(pairs), num_proc * 4)
-    chunks = [pairs[j::k] for j in range(k)]
-    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(pairs)
-    with ProcessPoolExecutor(max_workers=num_proc, mp_context=mp.get_context(method)) as ex:
-        for j, part in enumerate(ex.map(text_scores_batch, chunks)):
-            out[j::k] = part
-    return out
+        # Strided chunks (pair i goes to chunk i % k), several per worker, so that the long
+        # texts of one task (rationales) are spread over all workers.
+        k = min(len(pairs), num_proc * 4)
+        chunks = [pairs[j::k] for j in range(k)]
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        out = [(0.0, 0.0)] * len(pairs)
+        with ProcessPoolExecutor(max_workers=num_proc, mp_context=mp.get_context(method)) as ex:
+            for j, part in enumerate(ex.map(text_scores_batch, chunks)):
+                out[j::k] = part
+                pb.update(len(part))
+        return out
 
 
 # ---------------------------------------------------------------------------
