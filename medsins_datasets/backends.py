@@ -135,7 +135,9 @@ def cpu_capabilities() -> Mapping[str, Any]:
     get = getattr(torch.cpu, "get_capabilities", None)
     if get is not None:
         return get()
-    caps: dict[str, Any] = {}
+    import platform
+
+    caps: dict[str, Any] = {"architecture": platform.machine()}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:

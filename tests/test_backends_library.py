@@ -220,7 +220,7 @@ def test_cpu_flags_without_torch_capabilities(monkeypatch):
     except OSError:
         pytest.skip("no /proc/cpuinfo here")
     caps = cpu_capabilities()
-    assert caps  # the flags line was read
+    assert len(caps) > 1 and caps["architecture"]  # the flags line was read
     for flag in ("avx512_bf16", "amx_bf16", "sse2", "avx2"):
         assert bool(caps.get(flag)) == (f" {flag}" in flags)
 
