@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import __version__
-from .staging import make_output_folder
+from .staging import check_own_folder, make_output_folder
 from .errors import CredentialedDataError, MedsinsError, UnknownTaskError
 from .registry import BENCH_CATEGORIES, Task, get_task, select_tasks
 
@@ -307,6 +307,7 @@ def run_bench(settings: BenchSettings, output_dir: str | Path, backend_factory: 
     from .locking import output_lock
 
     out = Path(output_dir)
+    check_own_folder(out, RUN_FILE, "--output", "bench")  # before the lock file is made in it
     make_output_folder(out, "--output")
     with output_lock(out, "bench"):
         return _run_locked(settings, out, backend_factory, explicit_tasks=explicit_tasks, batch_size=batch_size,

@@ -164,6 +164,22 @@ def _check_rows(tasks: list[Any], refs: list[Any], labels: list[str]) -> None:
                                         "is missing")
 
 
+def _write_result(path: Path, result: dict) -> None:
+    """Write the result JSON; an existing file is replaced only when it is an earlier result
+    (a JSON object with the result's keys), never a file of the user's."""
+    if path.exists() or path.is_symlink():
+        try:
+            earlier = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            earlier = None
+        if not (isinstance(earlier, dict) and {"tasks", "tables", "settings"} <= earlier.keys()):
+            from .errors import MedsinsError
+
+            raise MedsinsError(f"--output {path} exists and is not a result written by `medsins score`; nothing "
+                               "was changed: choose another --output")
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def run(args: argparse.Namespace) -> int:
     from . import scoring
 
@@ -181,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         num_proc=args.num_proc,
     )
     if args.output:
-        Path(args.output).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write_result(Path(args.output), result)
     if args.json:
         json.dump(result, sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")

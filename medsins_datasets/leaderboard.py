@@ -15,11 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .staging import make_output_folder
+from .staging import check_own_folder, make_output_folder
 from .errors import MedsinsError
 from .scoring import TABLES, Table
 
 LEADERBOARD_FILE = "leaderboard.md"
+#: written first into every leaderboard folder: only such a folder is ever written to again
+LEADERBOARD_MARKER = ".medsins_leaderboard.json"
 
 
 @dataclass
@@ -142,8 +144,12 @@ def write_leaderboard(run_dirs: list[str | Path], out: str | Path, *, include_pa
         rows = rows + paper_rows()
     if not rows:
         raise MedsinsError("no runs given (and --paper not set): nothing to put on a leaderboard")
+    from . import __version__
+
     out = Path(out)
+    check_own_folder(out, LEADERBOARD_MARKER, "--out", "leaderboard", also=("run.json",))  # a bench run folder
     make_output_folder(out, "--out")
+    (out / LEADERBOARD_MARKER).write_text(json.dumps({"medsins_version": __version__}) + "\n", encoding="utf-8")
     (out / LEADERBOARD_FILE).write_text(render_markdown(rows), encoding="utf-8")
     results_dir = out / "results"
     results_dir.mkdir(exist_ok=True)

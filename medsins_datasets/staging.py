@@ -72,6 +72,19 @@ def make_output_folder(path: Path, option: str, *, parent_only: bool = False) ->
     return created
 
 
+def check_own_folder(folder: Path, marker: str, option: str, command: str, *, also: tuple[str, ...] = ()) -> None:
+    """Refuse to write into an existing, non-empty ``folder`` that has no ``marker`` file (what
+    ``medsins COMMAND`` writes first) nor one of the ``also`` markers (folders of other medsins
+    commands it may write into): it holds somebody else's files. Hidden files (locks) and an
+    empty folder do not count."""
+    folder = Path(folder)
+    if not folder.is_dir() or any((folder / m).exists() for m in (marker, *also)):
+        return
+    if any(not p.name.startswith(".") for p in folder.iterdir()):
+        raise OutputLocationError(f"{option} {folder} holds files that `medsins {command}` did not write (no "
+                                  f"{marker}); nothing was changed: choose another {option}")
+
+
 class OutputLocationError(MedsinsError):
     """An output path that cannot be a folder (a file is in the way)."""
 

@@ -98,6 +98,10 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (preds / "null_reference.jsonl").write_text(
         json.dumps({"task": "medqa_en", "prediction": "A", "reference": None}) + "\n")
     (run / "sub").mkdir()
+    finished = root / "finished"
+    finished.mkdir()
+    (finished / "results.json").write_text(json.dumps({"model": "m", "tables": {}, "tasks": {}}))
+    (preds / "good.jsonl").write_text(json.dumps({"task": "medqa_en", "prediction": "A", "reference": "A"}) + "\n")
     (root / "bad.yaml").write_text("a: [\n")
     (root / "list.yaml").write_text("- 1\n")
     (root / "unknown_key.yaml").write_text("use_cpu: true\nbf16: false\nno_such_option: 1\n")
@@ -107,7 +111,7 @@ def world(tmp_path_factory) -> dict[str, Path]:
     return {"good": good, "empty": empty, "badjson": bad_json, "nested": nested, "badoutput": bad_output,
             "dangling": dangling, "outside": outside, "a_file": a_file, "preds": preds, "run": run,
             "notbuilt": notbuilt, "surrogate": surrogate, "baddef": bad_def, "noinstances": no_instances,
-            "emptyinput": empty_input, "dupids": dup_ids, "userdir": user, "root": root}
+            "emptyinput": empty_input, "dupids": dup_ids, "userdir": user, "finished": finished, "root": root}
 
 
 # (case id, argv with {placeholders}, text the last stderr line must contain)
@@ -238,6 +242,12 @@ CASES = [
     ("mix-out-user-folder", ["mix", "--source", "{good}", "--splits", "test", "--out", "{userdir}", "--overwrite"],
      "not a mixture written by `medsins mix`"),
     ("push-user-folder", ["push", "{userdir}", "--repo-id", "org/x"], "not a folder written by `medsins build`"),
+    ("bench-output-user-folder", ["bench", "--backend", "openai", "--model", "m", "--output", "{userdir}"],
+     "did not write"),
+    ("leaderboard-out-user-folder", ["leaderboard", "{finished}", "--out", "{userdir}", "--no-charts"],
+     "did not write"),
+    ("score-output-user-file", ["score", "{preds}/good.jsonl", "--output", "{userdir}/notes.txt"],
+     "not a result written by `medsins score`"),
     # mix configs
     ("mix-config-missing", ["mix", "--source", "{good}", "--config", "{root}/nope.yaml", "--out", "{out}"],
      "nope.yaml"),
@@ -304,7 +314,8 @@ def outcomes(world, tmp_path_factory) -> dict[str, dict]:
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = dict(pool.map(one, CASES))
-    results["__changed__"] = _snapshot(world["root"]) != before
+    after = _snapshot(world["root"])
+    results["__changed__"] = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     return results
 
 
@@ -323,7 +334,7 @@ def test_bad_input_is_one_clear_error(outcomes, case, argv, needle):
 
 
 def test_no_case_changed_a_file_it_did_not_create(outcomes):
-    assert outcomes["__changed__"] is False
+    assert outcomes["__changed__"] == []
 
 
 def test_corpus_size():

@@ -472,7 +472,7 @@ def test_output_folder_under_a_file_is_one_line(pico_src, tmp_path, capsys):
     a_file.write_text("x")
     assert cli.main(["bench", "--source", str(pico_src), "--output", str(a_file / "run")]) == 2
     err = capsys.readouterr().err
-    assert "cannot access" in err and "a_file" in err and "Traceback" not in err
+    assert "is a file, not a folder" in err and "a_file" in err and "Traceback" not in err
 
 
 def test_changed_data_under_resume_is_refused(pico_src, tmp_path, capsys):
