@@ -24,7 +24,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="also write .eval_results/meds_bench.yaml (huggingface_hub's EvalResultEntry format: one "
                    "headline score per task), which the Hub aggregates for benchmark datasets it has registered")
     p.add_argument("--revision", help="branch to commit to (default main)")
-    p.add_argument("--commit-message", help="the commit's message")
+    p.add_argument("--message", "--commit-message", dest="commit_message", help="commit message")
     return p
 
 
