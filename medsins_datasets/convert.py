@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterable
 
 from .definitions import REWRITES_FIELD, Definitions
 from .progress import bar as progress_bar
-from .staging import discard, new_staging, publish
+from .staging import check_replaceable, discard, new_staging, publish
 from .errors import CredentialedDataError, SourceError, UnknownTaskError
 from .registry import Task, all_tasks, get_task
 
@@ -342,6 +342,14 @@ def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
         if any(out_dir.iterdir()) and not (out_dir / CONVERT_MANIFEST).is_file():
             raise SourceError(f"--out {out_dir} holds files that `medsins convert` did not write (no "
                               f"{CONVERT_MANIFEST}); nothing was changed: choose another --out")
+        if (out_dir / CONVERT_MANIFEST).is_file():
+            try:
+                tasks = json.loads((out_dir / CONVERT_MANIFEST).read_text(encoding="utf-8")).get("tasks", {})
+                earlier = [f"{split}/{get_task(cfg).task_id}_{cfg}.json" for cfg, splits in tasks.items()
+                           for split in splits]
+            except (ValueError, AttributeError, UnknownTaskError):
+                earlier = []
+            check_replaceable(out_dir, CONVERT_MANIFEST, earlier, "--out", "convert")
     staging = new_staging(out_dir, "convert")
     writer = TaskWriter(staging, conv, defs, clean=clean)
     try:

@@ -51,7 +51,7 @@ from .prompts import (OFFICIAL_SENTENCE, PAPER_TEMPLATE, PromptTemplate, ShotPoo
 from .registry import Task, get_task, select_tasks
 from .sources import SPLITS, Source, TaskFiles, default_cache_dir, fingerprint_files, resolve_source
 from .progress import bar as progress_bar
-from .staging import discard, glob_escape, new_staging, publish, remove_stale_files, temp_file
+from .staging import check_replaceable, discard, glob_escape, new_staging, publish, remove_stale_files, temp_file
 
 logger = logging.getLogger(__name__)
 
@@ -838,6 +838,12 @@ def write_mixture(plan: MixturePlan, out: str | Path, *, overwrite: bool = False
         # --overwrite replaces an earlier mixture (its manifest says so), never the user's own folder
         raise MedsinsError(f"--out {out} is not a mixture written by `medsins mix` (no {MIX_MANIFEST}); "
                            "nothing was changed: choose another --out")
+    if (out / MIX_MANIFEST).is_file():
+        try:
+            earlier = json.loads((out / MIX_MANIFEST).read_text(encoding="utf-8")).get("files", [])
+        except (ValueError, AttributeError):
+            earlier = []
+        check_replaceable(out, MIX_MANIFEST, [*earlier, "README.md"], "--out", "mix")
     staging = new_staging(out, "mix")
     schema = plan.features().arrow_schema
     fp = plan.fingerprint()

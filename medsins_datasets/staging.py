@@ -23,6 +23,7 @@ import shutil
 import socket
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 from .errors import MedsinsError
 
@@ -83,6 +84,21 @@ def check_own_folder(folder: Path, marker: str, option: str, command: str, *, al
     if any(not p.name.startswith(".") for p in folder.iterdir()):
         raise OutputLocationError(f"{option} {folder} holds files that `medsins {command}` did not write (no "
                                   f"{marker}); nothing was changed: choose another {option}")
+
+
+def check_replaceable(folder: Path, manifest: str, listed: Iterable[str], option: str, command: str) -> None:
+    """Before an earlier output ``folder`` is replaced: every file in it must be one the command
+    wrote (its ``manifest`` or a path in ``listed``, relative to ``folder``); a file the user
+    added there stops the replacement, so it is never lost."""
+    known = {manifest, *listed}
+    for p in sorted(Path(folder).rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if (p.is_file() or p.is_symlink()) and rel not in known and p.name not in _LOCKS:
+            raise OutputLocationError(f"{option} {folder} holds {rel}, which `medsins {command}` did not write; "
+                                      f"nothing was changed: move it away or choose another {option}")
+
+
+_LOCKS = (".medsins.lock", ".medsins.lock.owner")
 
 
 class OutputLocationError(MedsinsError):

@@ -134,3 +134,26 @@ def test_live_writers_and_unmarked_folders_are_left_alone(tmp_path):
     assert live.is_dir() and other.is_dir() and foreign_host.is_dir() and not dead.exists()
     staging.publish(live, final)
     assert final.is_dir() and not (final / staging.MARKER).exists() and oct(final.stat().st_mode & 0o777) == "0o755"
+
+
+def test_replacing_an_earlier_output_never_loses_a_file_added_to_it(tmp_path, capsys):
+    """convert and mix --overwrite replace an earlier output of theirs, but not when a file the
+    user put in it would go with it."""
+    out = tmp_path / "converted"
+    conv = ["convert", "ddxplus", "--data-dir", str(FIXTURES / "ddxplus"), "--out", str(out)]
+    assert main(conv) == 0
+    assert main(conv) == 0  # an earlier conversion alone is replaced
+    (out / "test" / "my_notes.txt").write_text("mine")
+    assert main(conv) == 2
+    assert "test/my_notes.txt" in capsys.readouterr().err
+    assert (out / "test" / "my_notes.txt").read_text() == "mine"
+
+    src = stage_all(tmp_path / "data")
+    mix = tmp_path / "mix"
+    args = ["mix", "--source", str(src), "--out", str(mix), "--cache-dir", str(tmp_path / "cache"), "--num-rows", "20",
+            "--overwrite"]
+    assert main(args) == 0 and main(args) == 0
+    (mix / "data" / "extra.parquet").write_bytes(b"mine")
+    assert main(args) == 2
+    assert "data/extra.parquet" in capsys.readouterr().err
+    assert (mix / "data" / "extra.parquet").read_bytes() == b"mine"
