@@ -28,7 +28,7 @@ from .examples import FEATURES, iter_split_batches
 from .locking import LOCK_FILE, output_lock
 from .registry import Task, access_is_credentialed, get_task
 from .progress import bar as progress_bar
-from .staging import discard, make_output_folder, new_staging, publish
+from .staging import check_replaceable, discard, make_output_folder, new_staging, publish
 from .sources import SPLITS, Source, TaskFiles, fingerprint_files, resolve_source
 from .errors import SourceError
 from .taskfile import OnError, ParseStats
@@ -239,11 +239,14 @@ def _check_own_folder(out: Path, found: dict[str, TaskFiles]) -> None:
     if not (out / BUILD_MANIFEST).is_file():
         raise SourceError(f"--out {out} holds files that `medsins build` did not write (no {BUILD_MANIFEST}); "
                           "nothing was changed: choose a new or empty folder")
-    own = set(_read_manifest(out).get("configs", {}))
+    own = _read_manifest(out).get("configs", {})
     for name in found:
         if (out / name).exists() and name not in own:
             raise SourceError(f"{out / name} was not written by `medsins build` (not in {BUILD_MANIFEST}); "
                               "nothing was changed: move it away or choose another --out")
+        if (out / name).is_dir():  # rebuilt configs replace their folder: never with a file of the user's in it
+            files = [f for fs in (own[name].get("files") or {}).values() for f in fs]
+            check_replaceable(out / name, files[0] if files else "", files, "--out", "build")
 
 
 def _save(out: Path, manifest: dict, report: BuildReport) -> None:

@@ -157,3 +157,15 @@ def test_replacing_an_earlier_output_never_loses_a_file_added_to_it(tmp_path, ca
     assert main(args) == 2
     assert "data/extra.parquet" in capsys.readouterr().err
     assert (mix / "data" / "extra.parquet").read_bytes() == b"mine"
+
+
+def test_rebuilding_a_config_never_loses_a_file_added_to_its_folder(tmp_path, capsys):
+    from medsins_datasets.bench import slice_dir
+
+    out = tmp_path / "built"
+    args = ["build", "--source", str(slice_dir()), "--tasks", "medqa_en", "--out", str(out), "--force"]
+    assert main(args) == 0 and main(args) == 0
+    (out / "medqa_en" / "notes.txt").write_text("mine")
+    assert main(args) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    assert (out / "medqa_en" / "notes.txt").read_text() == "mine"
