@@ -360,40 +360,72 @@ def _iter_task_rows(task: Task, paths: Sequence, on_error: str = "raise") -> Ite
         yield row
 
 
-def build_shot_pool(task: Task, paths: Sequence, *, seed: int, size: int = DEFAULT_POOL_SIZE,
-                    on_error: str = "raise") -> ShotPool:
-    """A seeded sample of the training rows in ``paths`` (which must be train-split files)."""
-    rows = ((r["id"], r["input"], r["output"]) for r in _iter_task_rows(task, paths, on_error))
-    return ShotPool.sample(rows, size, f"{seed}\x1f{task.task_id}")
+def shot_donor(task: Task, protocol: Protocol) -> Task:
+    """The task whose train split gives ``task``'s shots: itself, or under protocols that allow
+    it, the training equivalent of a test-only task."""
+    if task.test_only and protocol.train_equivalents and task.task_id in TRAIN_EQUIVALENT:
+        return get_task(TRAIN_EQUIVALENT[task.task_id])
+    return task
+
+
+RowsOf = Callable[[], "Iterable[tuple[str, str, str]] | None"]
+
+
+def choose_shot_pool(task: Task, protocol: Protocol, *, want_shots: int, seed: int, pool_size: int,
+                     train_rows: Callable[[Task], "Iterable[tuple[str, str, str]] | None"],
+                     eval_rows: RowsOf | None, where: str) -> ShotPool:
+    """The pool ``task``'s shots are drawn from, whatever holds the data: the donor's train split
+    (``train_rows(donor)`` gives its ``(id, input, output)`` rows, or None without one); else,
+    when ``protocol`` takes shots from the evaluated data (the official code does), the
+    evaluated rows (``eval_rows()``); else none (zero-shot, with a warning naming ``where``).
+    Every pool is a seeded sample of at most ``pool_size`` rows."""
+    if want_shots <= 0:
+        return ShotPool([])
+    donor = shot_donor(task, protocol)
+    rows = train_rows(donor)
+    if rows is not None:
+        pool = ShotPool.sample(rows, pool_size, f"{seed}\x1f{donor.task_id}")
+        if len(pool):
+            return pool
+    if protocol.shots_from_test and eval_rows is not None:
+        # the official code draws shots from the evaluated file; the instance itself is excluded
+        return ShotPool.sample(eval_rows(), pool_size, f"{seed}\x1f{task.task_id}")
+    logger.warning("%s has no train split in %s: zero-shot prompts (protocol %r never takes shots from a "
+                   "test split)", donor.config_name, where, protocol.name)
+    return ShotPool([])
+
+
+def render_instance(task: Task, protocol: Protocol, pool: ShotPool, row: dict, *, shots: int, seed: int,
+                    template: PromptTemplate | None = None, max_length: int | None = None,
+                    length_fn: Callable[[str], int] = len) -> tuple["str | ChatPrompt", int]:
+    """``(prompt, shots kept)`` for one row (``id``, ``definition``, ``input``): ``shots`` cases
+    drawn from ``pool`` with a generator seeded by (seed, task, instance id), never the instance
+    itself, rendered under ``protocol``."""
+    cases = []
+    if shots:
+        rng = random.Random(stable_seed("shots", seed, task.task_id, row["id"]))
+        cases = pool.draw(shots, rng, exclude_id=row["id"], exclude_input=row["input"])
+    return protocol.render(row["definition"], row["input"], cases, template=template, max_length=max_length,
+                           length_fn=length_fn)
 
 
 def _shot_source(task: Task, src, want_shots: int, seed: int, pool_size: int, *,
                  protocol: Protocol, eval_paths: Sequence = ()) -> ShotPool:
-    """The pool for ``task``: its train split; else, as ``protocol`` says, its training
-    equivalent's (test-only tasks) or the evaluated files themselves."""
-    if want_shots <= 0:
-        return ShotPool([])
-    donor = task
-    if task.test_only and protocol.train_equivalents:
-        eq = TRAIN_EQUIVALENT.get(task.task_id)
-        if eq is not None:
-            donor = get_task(eq)
-    train: list = []
-    try:
-        files = src.task_files([donor])[donor.config_name]
-        train = files.splits.get("train") or []
-    except SourceError as e:
-        logger.debug("no training data for %s shots: %s", task.config_name, e)
-    if train:
-        pool = build_shot_pool(donor, train, seed=seed, size=pool_size)
-        if len(pool):
-            return pool
-    if protocol.shots_from_test and eval_paths:
-        # the official code draws shots from the evaluated file; the instance itself is excluded
-        return build_shot_pool(task, eval_paths, seed=seed, size=pool_size)
-    logger.warning("%s has no train split in %s: zero-shot prompts (protocol %r never takes shots from a "
-                   "test split)", donor.config_name, src.describe(), protocol.name)
-    return ShotPool([])
+    """:func:`choose_shot_pool` over the task files of a source."""
+    def file_rows(t: Task, paths: Sequence):
+        return ((r["id"], r["input"], r["output"]) for r in _iter_task_rows(t, paths))
+
+    def train_rows(donor: Task):
+        try:
+            train = src.task_files([donor])[donor.config_name].splits.get("train") or []
+        except SourceError as e:
+            logger.debug("no training data for %s shots: %s", task.config_name, e)
+            return None
+        return file_rows(donor, train) if train else None
+
+    return choose_shot_pool(task, protocol, want_shots=want_shots, seed=seed, pool_size=pool_size,
+                            train_rows=train_rows, eval_rows=(lambda: file_rows(task, eval_paths)) if eval_paths
+                            else None, where=src.describe())
 
 
 def iter_task_prompts(
@@ -436,10 +468,8 @@ def iter_task_prompts(
     for row in _iter_task_rows(t, paths, on_error):
         if limit is not None and n >= limit:
             return
-        rng = random.Random(stable_seed("shots", seed, t.task_id, row["id"]))
-        cases = pool.draw(shots, rng, exclude_id=row["id"], exclude_input=row["input"]) if shots else []
-        prompt, kept = proto.render(row["definition"], row["input"], cases, template=template,
-                                    max_length=max_length, length_fn=length_fn)
+        prompt, kept = render_instance(t, proto, pool, row, shots=shots, seed=seed, template=template,
+                                       max_length=max_length, length_fn=length_fn)
         yield {
             "id": row["id"],
             "task": t.config_name,

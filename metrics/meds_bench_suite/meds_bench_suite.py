@@ -24,7 +24,6 @@ same scores. Generation goes through
 
 import logging
 import os
-import random
 from typing import Any
 
 import datasets
@@ -34,7 +33,7 @@ from evaluate.evaluation_suite import SubTask
 from medsins_datasets.bench import budget_for
 from medsins_datasets.errors import MedsinsError
 from medsins_datasets.metrics.suite_evaluator import MESSAGES_COLUMN, TEXT_COLUMN, run_suite
-from medsins_datasets.prompts import DEFAULT_POOL_SIZE, TRAIN_EQUIVALENT, ShotPool, get_protocol, stable_seed
+from medsins_datasets.prompts import DEFAULT_POOL_SIZE, ShotPool, choose_shot_pool, get_protocol, render_instance
 from medsins_datasets.registry import get_task, has_task
 from medsins_datasets.scoring import DEFAULT_BOOTSTRAP, metric_path
 
@@ -82,30 +81,21 @@ class OfficialPrompt:
         return self._pool
 
     def _build_pool(self) -> ShotPool:
-        if self.shots <= 0:
-            return ShotPool([])
-        donor = self.task
-        if self.task.test_only and self.protocol.train_equivalents and self.task.task_id in TRAIN_EQUIVALENT:
-            donor = get_task(TRAIN_EQUIVALENT[self.task.task_id])
         configs = set(datasets.get_dataset_config_names(self.data))
-        if donor.config_name in configs and "train" in datasets.get_dataset_split_names(self.data, donor.config_name):
-            pool = ShotPool.sample(self._pool_rows(donor.config_name, "train"), self.pool_size,
-                                   f"{self.seed}\x1f{donor.task_id}")
-            if len(pool):
-                return pool
-        if self.protocol.shots_from_test:  # the official code draws shots from the evaluated file
-            return ShotPool.sample(self._pool_rows(self.task.config_name, "test"), self.pool_size,
-                                   f"{self.seed}\x1f{self.task.task_id}")
-        logger.warning("%s has no train split in %s: zero-shot prompts (protocol %r never takes shots from a "
-                       "test split)", donor.config_name, self.data, self.protocol.name)
-        return ShotPool([])
+
+        def train_rows(donor):
+            if donor.config_name in configs and "train" in datasets.get_dataset_split_names(self.data,
+                                                                                          donor.config_name):
+                return self._pool_rows(donor.config_name, "train")
+            return None
+
+        return choose_shot_pool(self.task, self.protocol, want_shots=self.shots, seed=self.seed,
+                                pool_size=self.pool_size, train_rows=train_rows,
+                                eval_rows=lambda: self._pool_rows(self.task.config_name, "test"), where=self.data)
 
     def __call__(self, row: dict) -> dict:
-        cases = []
-        if self.shots:
-            rng = random.Random(stable_seed("shots", self.seed, self.task.task_id, row["id"]))
-            cases = self.pool().draw(self.shots, rng, exclude_id=row["id"], exclude_input=row["input"])
-        prompt, kept = self.protocol.render(row["definition"], row["input"], cases, max_length=self.max_prompt_chars)
+        prompt, kept = render_instance(self.task, self.protocol, self.pool(), row, shots=self.shots, seed=self.seed,
+                                       max_length=self.max_prompt_chars)
         if isinstance(prompt, str):  # the paper layout: one user turn
             messages, text = [{"role": "user", "content": prompt}], prompt
         else:
