@@ -127,12 +127,13 @@ def test_pubmedqa_malformed_records_are_named(tmp_path, edit, expect):
     (raw / "ori_pqal.json").write_text(json.dumps(data))
     (raw / "test_ground_truth.json").write_text(json.dumps(gold))
     out = tmp_path / "o"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous output")
-    (out / ".medsins_convert.json").write_text("{}")  # an earlier conversion's folder
+    (out / "test").mkdir(parents=True)
+    earlier = out / "test" / "task123_pubmedqa_pqal_test.json"  # an earlier conversion's folder and file
+    earlier.write_text("previous output")
+    (out / ".medsins_convert.json").write_text(json.dumps({"tasks": {"pubmedqa_pqal_test": {"test": 1}}}))
     with pytest.raises(SourceError, match=expect):
         run_converter("pubmedqa", raw, out)
-    assert (out / "keep.txt").read_text() == "previous output"  # nothing half-written or replaced
+    assert earlier.read_text() == "previous output"  # nothing half-written or replaced
     assert not list(tmp_path.glob(".o.tmp-*"))
 
 
