@@ -111,13 +111,13 @@ def run(args: argparse.Namespace) -> int:
         args.max_prompt_tokens = protocol.max_prompt_tokens
     args.max_prompt_tokens = args.max_prompt_tokens or None
     model = args.model or DEFAULT_MODEL
+    tasks = select_bench_tasks(args.tasks, args.categories)
+    overrides = parse_budget_overrides(args.budget)
     asked = args.dtype
-    dtype = _resolved_dtype(args)
+    dtype = _resolved_dtype(args)  # (after the cheap checks: this imports torch)
     if asked == "auto" and dtype and not args.json:
         print(f"dtype: {dtype} (--dtype auto: {'native' if dtype == 'bfloat16' else 'no native'} bf16 on "
               f"{_device(args)}; --dtype float32 is the exact reference)")
-    tasks = select_bench_tasks(args.tasks, args.categories)
-    overrides = parse_budget_overrides(args.budget)
     settings = BenchSettings(model=model, backend=args.backend, source=args.source, revision=args.revision,
                              protocol=protocol.name, tasks=[t.config_name for t in tasks], shots=args.shots,
                              seed=args.seed, limit=args.limit, max_prompt_chars=args.max_prompt_chars,
