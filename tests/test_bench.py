@@ -196,65 +196,6 @@ def test_crash_keeps_finished_batches_and_bad_predictions_are_named(pico_src, tm
     assert res["tasks"]["pico_outcome"]["n"] == N_TEST and len(_lines(out / "predictions.jsonl")) == N_TEST
 
 
-def test_continuous_batching_equals_one_at_a_time_generation(tiny_model_dir, monkeypatch):
-    from medsins_datasets import continuous
-    from medsins_datasets.backends import HFBackend
-
-    be = HFBackend(str(tiny_model_dir), batch_size=3, device="cpu")
-    prompts = ["Input: outcome", "Input: the trial measured outcome phrases of the trial were measured",
-               "Input: phrases", "Input: were measured outcome", "Input: the", "Input: trial trial trial outcome"]
-    budgets = [9, 1, 6, 12, 3, 7]
-    assert continuous.supports(be.model)
-    streamed = list(be.generate_iter(prompts, budgets))
-    assert sorted(i for i, _ in streamed) == list(range(len(prompts)))  # each prompt exactly once
-    assert streamed[0][0] == 1  # a one-token budget is done at its prefill, before the others
-    alone = [be.generate([p], b)[0] for p, b in zip(prompts, budgets)]
-    assert dict(streamed) == dict(enumerate(alone))
-    # the pool's cache layers outgrowing their spare columns (reallocated while decoding) change nothing
-    monkeypatch.setattr(continuous, "SPARE_COLUMNS", 1)
-    assert dict(be.generate_iter(prompts, budgets)) == dict(enumerate(alone))
-    # a generation config with a logits processor: plain argmax would differ, so padded generate() is used
-    be.model.generation_config.repetition_penalty = 1.3
-    try:
-        assert not continuous.supports(be.model)
-        penalised = dict(be.generate_iter(prompts, budgets))
-        assert penalised == {i: be.generate([p], b)[0] for i, (p, b) in enumerate(zip(prompts, budgets))}
-    finally:
-        be.model.generation_config.repetition_penalty = 1.0
-
-
-def test_plan_prefix_reuse_finds_the_longest_shared_prefix():
-    from medsins_datasets.continuous import plan_prefix_reuse
-
-    base = list(range(1, 11))
-    prompts = [base, base[:9] + [99], [5, 6], base[:4] + [7] * 8, base, base[:9] + [99, 100]]
-    plan = plan_prefix_reuse(prompts, min_len=4)
-    assert plan[0] is None and plan[2] is None  # nothing earlier / nothing shared
-    assert plan[1] == (0, 9)
-    assert plan[3] == (0, 4) or plan[3] == (1, 4)
-    assert plan[4] == (0, 9)  # an identical prompt: all but the last token (it gives the first logits)
-    assert plan[5] == (1, 10)  # the longest match is the second prompt, not the first
-    assert plan_prefix_reuse(prompts, min_len=11) == [None] * 6
-
-
-def test_prefix_reuse_gives_the_same_greedy_outputs(tiny_model_dir):
-    from medsins_datasets.backends import HFBackend
-
-    shared = "Input: the trial measured outcome phrases of the trial were measured in the trial. "
-    prompts = [shared + "Question: outcome", "Input: phrases", shared + "Question: trial trial",
-               shared + "Question: outcome", shared + "Question: outcome were measured"]
-    budgets = [5, 4, 9, 5, 7]
-    be = HFBackend(str(tiny_model_dir), batch_size=2, device="cpu")
-    reused = dict(be.generate_iter(prompts, budgets))
-    stats = dict(be.prefill_stats)
-    assert stats["reused_tokens"] >= 3 * len(be.tokenizer(shared)["input_ids"]) - 3  # three later prompts reuse it
-    assert stats["prompt_tokens"] > stats["reused_tokens"]
-    be.reuse_prefixes = False
-    assert dict(be.generate_iter(prompts, budgets)) == reused
-    assert be.prefill_stats["reused_tokens"] == 0
-    assert reused == {i: be.generate([p], b)[0] for i, (p, b) in enumerate(zip(prompts, budgets))}
-
-
 class _StreamingBackend:
     """Yields completions one by one (like the hf backend's continuous batching), then crashes."""
 
