@@ -14,7 +14,8 @@ import pytest
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard
 
-from conftest import REPO_ROOT, shared_file
+from conftest import REPO_ROOT
+from test_hub_build_push import stage_outcome_source
 from fakehub import fake_hub, fake_hub_env  # noqa: F401  (fixtures)
 
 from medsins_datasets import card as card_mod
@@ -23,7 +24,6 @@ from medsins_datasets.errors import MedsinsError
 from medsins_datasets.examples import FEATURES
 from medsins_datasets.hub_build import build
 
-REAL = "data/superni_medical/task181_outcome_extraction.json"
 HUB_SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M"}
 
 
@@ -31,13 +31,7 @@ HUB_SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M"
 def source(tmp_path) -> Path:
     """The real SuperNI outcome-extraction file split into train/test, plus a SYNTHETIC (made-up,
     no patient data) file for the credentialed MedNLI task id."""
-    root = tmp_path / "src"
-    (root / "test").mkdir(parents=True)
-    raw = json.loads(shared_file(REAL).read_text(encoding="utf-8"))
-    train, test = dict(raw), dict(raw)
-    train["Instances"], test["Instances"] = raw["Instances"][:40], raw["Instances"][40:]
-    (root / "task3_pico_outcome.json").write_text(json.dumps(train), encoding="utf-8")
-    (root / "test" / "task3_pico_outcome.json").write_text(json.dumps(test), encoding="utf-8")
+    root = stage_outcome_source(tmp_path)
     syn = {"Definition": "Decide entailment.", "Instances": [
         {"id": "syn-1", "input": "Premise: made-up sentence. Hypothesis: another.", "output": ["entailment"]},
         {"id": "syn-2", "input": "Premise: invented. Hypothesis: also invented.", "output": ["neutral"]}]}

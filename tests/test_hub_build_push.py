@@ -26,6 +26,11 @@ REAL = "data/superni_medical/task181_outcome_extraction.json"
 
 @pytest.fixture
 def source(tmp_path) -> Path:
+    return stage_outcome_source(tmp_path)
+
+
+def stage_outcome_source(tmp_path: Path) -> Path:
+    """The real SuperNI outcome-extraction file split into train (40) and test."""
     root = tmp_path / "src"
     (root / "test").mkdir(parents=True)
     raw = json.loads(shared_file(REAL).read_text(encoding="utf-8"))
