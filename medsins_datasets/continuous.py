@@ -30,6 +30,7 @@ whether a model's generation config asks for nothing more, otherwise callers use
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import deque
 from typing import Any, Iterator, Sequence
@@ -63,8 +64,6 @@ def supports(model: Any) -> bool:
     for name, plain in _PROCESSOR_FIELDS.items():
         if cfg is not None and getattr(cfg, name, None) not in plain:
             return False
-    import inspect
-
     if "position_ids" not in inspect.signature(model.forward).parameters or not compat.cache_argument(model):
         return False
     if not compat.full_attention_only(model):
