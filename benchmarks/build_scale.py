@@ -56,7 +56,7 @@ def generate(path: Path, n: int, seed: int = 0) -> int:
 
 OURS = """
 import json, resource, sys, time
-from medsins_datasets.hub_build import build
+from medsins_datasets.builder.parquet import build
 t = time.perf_counter()
 rep = build(sys.argv[1], sys.argv[2], progress=False)
 dt = time.perf_counter() - t

@@ -94,10 +94,10 @@ BUILTIN_SWEEP = [
 def workload_items(workload: str, source: str, data_root: Path, per_task: int) -> list[dict]:
     """The workload's prompts: the first ``per_task`` test instances of each of its tasks, official
     protocol (seed 0)."""
-    from medsins_datasets.bench import select_bench_tasks, slice_dir
+    from medsins_datasets.runner.run import select_bench_tasks, slice_dir
     from medsins_datasets.prompts import iter_bench_prompts
-    from medsins_datasets.registry import get_task
-    from medsins_datasets.sources import resolve_source
+    from medsins_datasets.registry.tasks import get_task
+    from medsins_datasets.sources.resolve import resolve_source
 
     _, staged, categories = WORKLOADS[workload]
     pairs: list[tuple[Any, Any]] = []
@@ -197,7 +197,7 @@ def run_one(backend, prompts, budgets) -> dict[int, str]:
 
 
 def run_padded(backend, prompts, budgets) -> dict[int, str]:
-    from medsins_datasets.backends import budget_batches
+    from medsins_datasets.runner.backends import budget_batches
 
     out: dict[int, str] = {}
     lengths = [len(p.text) if hasattr(p, "text") else len(p) for p in prompts]
@@ -217,7 +217,7 @@ def run_builtin(backend, prompts, budgets, settings: dict) -> dict[int, str]:
     """transformers' continuous batching manager, one request per prompt with its own budget."""
     from transformers import ContinuousBatchingConfig, GenerationConfig
 
-    from medsins_datasets.continuous import eos_ids
+    from medsins_datasets.runner.continuous import eos_ids
 
     model, tok = backend.model, backend.tokenizer
     ids = [backend.encode(p) for p in prompts]
@@ -390,11 +390,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from medsins_datasets.backends import DEFAULT_MODEL, HFBackend, load_hf_model
-    from medsins_datasets.bench import budget_for
+    from medsins_datasets.runner.backends import DEFAULT_MODEL, HFBackend, load_hf_model
+    from medsins_datasets.runner.run import budget_for
     from medsins_datasets.errors import MedsinsError
     from medsins_datasets.prompts import get_protocol
-    from medsins_datasets.registry import get_task
+    from medsins_datasets.registry.tasks import get_task
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -550,7 +550,7 @@ def sweep_builtin(backends, items, budgets) -> dict:
 
 def run_vllm(model_name, dtype, workload, prompts, budgets, tok, shape, prompt_tokens, max_prompt_tokens) -> Run:
     """vLLM on the same prompts (it schedules its own batches: every prompt of a budget at once)."""
-    from medsins_datasets.backends import budget_batches, make_backend
+    from medsins_datasets.runner.backends import budget_batches, make_backend
 
     vb = make_backend("vllm", model_name, dtype=dtype, max_prompt_tokens=max_prompt_tokens)
     texts: dict[int, str] = {}

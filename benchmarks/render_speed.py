@@ -45,7 +45,7 @@ WORDS = (
 
 def generate(root: Path, n: int, seed: int = 0) -> dict[str, int]:
     """Write task files for :data:`TASKS` with about ``n`` instances in total (sizes ~ 1/rank)."""
-    from medsins_datasets.registry import get_task
+    from medsins_datasets.registry.tasks import get_task
 
     rng = random.Random(seed)
     weights = [1.0 / (i + 1) for i in range(len(TASKS))]
@@ -103,8 +103,8 @@ print(json.dumps({"rows": rows, "plan_s": t1 - t0, "iter_s": t2 - t1, "total_s":
 BASELINE = _COMMON + r"""
 import datasets
 from pathlib import Path
-from medsins_datasets.examples import FEATURES, iter_rows
-from medsins_datasets.sources import LocalSource
+from medsins_datasets.taskfile.rows import FEATURES, iter_rows
+from medsins_datasets.sources.resolve import LocalSource
 datasets.disable_progress_bars()
 files = LocalSource(src).task_files()
 def gen():

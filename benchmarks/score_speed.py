@@ -183,7 +183,7 @@ def make_sample(rng: random.Random, task_id: str) -> tuple[str, str]:
 
 def generate(n: int, seed: int = 0) -> list[tuple[str, str, str, str]]:
     """``(task_id, input, GT, output)`` rows spread evenly over every MedS-Bench task, shuffled."""
-    from medsins_datasets.registry import select_tasks
+    from medsins_datasets.registry.tasks import select_tasks
 
     task_ids = [t.task_id for t in select_tasks(bench=True)]
     rng = random.Random(seed)
@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from janome.tokenizer import Tokenizer
 
-    from medsins_datasets import tokenize
+    from medsins_datasets.scoring import text_tokenizers as tokenize
 
     tokenize.warm_up()  # jieba's dictionary load (~1 s) is a one-off for both scorers
     Tokenizer()

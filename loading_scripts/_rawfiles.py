@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
-from medsins_datasets.convert import TaskWriter
+from medsins_datasets.sources.converters import TaskWriter
 from medsins_datasets.errors import MedsinsError, SourceError
 
 logger = logging.getLogger(__name__)

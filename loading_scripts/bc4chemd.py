@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._iob import IOB_CLEAN_NOTE, MTL_HOMEPAGE, write_ner

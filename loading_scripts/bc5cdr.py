@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 
 from ._iob import IOB_CLEAN_NOTE, MTL_HOMEPAGE, write_ner
 

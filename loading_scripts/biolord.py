@@ -33,7 +33,7 @@ import random
 from pathlib import Path
 from typing import Iterator
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import Outputs, heldout, iter_csv, iter_jsonl, json_records, load_json, where

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import Outputs, _raise_csv_field_limit, _read_guard, where

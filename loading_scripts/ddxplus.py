@@ -44,7 +44,7 @@ import ast
 from pathlib import Path
 from typing import Iterator
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import end_with_period, first_match, iter_csv, load_json, where

@@ -35,7 +35,7 @@ import logging
 import re
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._mcqa import answer_letters, official_answer, official_input

@@ -42,7 +42,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import Outputs, content_free_errors, end_with_period, iter_jsonl, text_field, where

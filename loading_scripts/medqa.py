@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 
 from ._mcqa import write_mcqa_jsonl
 

@@ -37,7 +37,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import (

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, TaskWriter
+from medsins_datasets.sources.converters import Converter, TaskWriter
 
 from ._iob import IOB_CLEAN_NOTE, iob_raw_files, write_ner
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import Outputs, first_match, heldout, iter_csv, json_records, load_json, where

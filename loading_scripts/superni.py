@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from medsins_datasets.convert import Converter, RawFile, TaskWriter
+from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
-from medsins_datasets.taskfile import iter_instances, read_header
+from medsins_datasets.taskfile.reader import iter_instances, read_header
 
 #: SuperNI task number -> official MedS-Ins task id
 SUPERNI_TO_OFFICIAL: dict[int, str] = {

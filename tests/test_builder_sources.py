@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 
 from medsins_datasets import MedSIns, get_task
-from medsins_datasets.convert import get_converter, run_converter
+from medsins_datasets.sources.converters import get_converter, run_converter
 from medsins_datasets.errors import SourceError
-from medsins_datasets.sources import ConverterSource, HubSource, LocalSource, infer_split, resolve_source
+from medsins_datasets.sources.resolve import (
+    ConverterSource,
+    HubSource,
+    LocalSource,
+    infer_split,
+    resolve_source,
+)
 
 from conftest import shared_file
 
@@ -201,7 +207,7 @@ def test_convert_never_replaces_a_folder_it_did_not_write(tmp_path, capsys):
 def test_hub_listing_downloads_nothing_and_bench_selection_downloads_only_its_tasks(upstream_dir, tmp_path):
     """Deciding which benchmark tasks a Hub source has is a listing: the (large) MedS-Ins training
     files of tasks that are not run are never downloaded."""
-    from medsins_datasets.bench import available_tasks, select_bench_tasks
+    from medsins_datasets.runner.run import available_tasks, select_bench_tasks
 
     bench = tmp_path / "bench" / "MCQA"
     bench.mkdir(parents=True)

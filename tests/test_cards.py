@@ -18,11 +18,12 @@ from conftest import REPO_ROOT
 from test_hub_build_push import stage_outcome_source
 from fakehub import fake_hub, fake_hub_env  # noqa: F401  (fixtures)
 
-from medsins_datasets import card as card_mod
-from medsins_datasets.card import SIZES_CACHE, validate_card
+from medsins_datasets.builder import card as card_mod
+from medsins_datasets.builder.card import SIZES_CACHE
+from medsins_datasets.cards import validate_card
 from medsins_datasets.errors import MedsinsError
-from medsins_datasets.examples import FEATURES
-from medsins_datasets.hub_build import build
+from medsins_datasets.taskfile.rows import FEATURES
+from medsins_datasets.builder.parquet import build
 
 HUB_SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M"}
 
@@ -171,7 +172,7 @@ def test_card_validation_offline_is_a_clear_error(built, monkeypatch):
 
 def test_pushed_build_card_is_served_back(source, tmp_path, fake_hub_env):
     """`medsins push` of a public build uploads the card; huggingface_hub loads it from the Hub."""
-    from medsins_datasets.push import push
+    from medsins_datasets.builder.push import push
 
     public = tmp_path / "public"
     build(source, public, ["pico_outcome"], progress=False)  # without the credentialed task

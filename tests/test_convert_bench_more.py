@@ -14,7 +14,7 @@ import pytest
 
 from conftest import shared_file
 from medsins_datasets import scoring as S
-from medsins_datasets.convert import converter_for_task, get_converter, run_converter
+from medsins_datasets.sources.converters import converter_for_task, get_converter, run_converter
 from medsins_datasets.errors import SourceError
 
 from rawconv_helpers import FIXTURES, header_fields, instances, manifest, written_splits

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from medsins_datasets.convert import run_converter
+from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.errors import SourceError
 
 from conftest import shared_file

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from medsins_datasets.convert import run_converter
+from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.errors import SourceError
 from medsins_datasets.loading_scripts.mimic4ed import REVISIT_VARIABLES, TASKS, TRIAGE_VARIABLES
 

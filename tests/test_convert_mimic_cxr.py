@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from medsins_datasets.convert import run_converter
+from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.errors import SourceError
 
 from rawconv_helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, cli_convert, instances,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from medsins_datasets.convert import run_converter
+from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.errors import SourceError
 from medsins_datasets.loading_scripts import mimic_iv_note_radiology as rad
 from medsins_datasets.loading_scripts._rawfiles import heldout

@@ -13,9 +13,14 @@ import pytest
 
 from conftest import shared_file
 from medsins_datasets.cli import main
-from medsins_datasets.convert import TEST_SAMPLE_SEED, converters, paper_test_size_table, run_converter
+from medsins_datasets.sources.converters import (
+    TEST_SAMPLE_SEED,
+    converters,
+    paper_test_size_table,
+    run_converter,
+)
 from medsins_datasets.errors import SourceError
-from medsins_datasets.registry import all_tasks, get_task
+from medsins_datasets.registry.tasks import all_tasks, get_task
 
 from rawconv_helpers import FIXTURES, cli_convert, instances, manifest
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import shared_file
-from medsins_datasets.convert import run_converter
+from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.errors import SourceError
 
 from rawconv_helpers import instances, manifest, written_splits

@@ -17,10 +17,10 @@ import pytest
 from conftest import REPO_ROOT, shared_file
 from medsins_datasets import scoring as S
 from medsins_datasets.cli import main
-from medsins_datasets.convert import converter_for_task, get_converter, run_converter
+from medsins_datasets.sources.converters import converter_for_task, get_converter, run_converter
 from medsins_datasets.errors import SourceError
-from medsins_datasets.registry import sources
-from medsins_datasets.sources_table import END_MARKER, START_MARKER, markdown_table, readme_section
+from medsins_datasets.registry.tasks import sources
+from medsins_datasets.registry.source_datasets import END_MARKER, START_MARKER, markdown_table, readme_section
 
 from rawconv_helpers import FIXTURES, cli_convert, header_fields, instances, manifest, written_splits
 

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from medsins_datasets.convert import converter_for_task, run_converter
+from medsins_datasets.sources.converters import converter_for_task, run_converter
 from medsins_datasets.errors import SourceError
 
 from rawconv_helpers import FIXTURES, cli_convert, header_fields, instances, manifest, written_splits

@@ -13,7 +13,7 @@ import tracemalloc
 
 import pytest
 
-from medsins_datasets.convert import converter_for_task, run_converter
+from medsins_datasets.sources.converters import converter_for_task, run_converter
 from medsins_datasets.errors import SourceError
 
 from rawconv_helpers import FIXTURES, cli_convert, header_fields, instances, manifest, task_path, written_splits

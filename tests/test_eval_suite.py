@@ -11,7 +11,7 @@ import evaluate
 import pytest
 
 from medsins_datasets import cli, get_task
-from medsins_datasets.bench import slice_dir
+from medsins_datasets.runner.run import slice_dir
 from medsins_datasets.errors import MedsinsError
 from medsins_datasets.metrics.suite_evaluator import MedsBenchEvaluator
 from medsins_datasets.prompts import iter_bench_prompts

@@ -16,18 +16,18 @@ from conftest import REPO_ROOT
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from medsins_datasets import continuous  # noqa: E402
-from medsins_datasets import transformers_compat as compat  # noqa: E402
-from medsins_datasets.backends import HFBackend, budget_batches  # noqa: E402
+from medsins_datasets.runner import continuous  # noqa: E402
+from medsins_datasets.runner import transformers_compat as compat  # noqa: E402
+from medsins_datasets.runner.backends import HFBackend, budget_batches  # noqa: E402
 
 WORDS = "the trial measured outcome phrases of were Input: Output: case disease chemical".split()
 
 
 def _slice_prompts(n_per_task: int = 2) -> list:
     """Official-protocol prompts (system + user messages, 3 shots) of the bundled real-data slice."""
-    from medsins_datasets.bench import select_bench_tasks, slice_dir
+    from medsins_datasets.runner.run import select_bench_tasks, slice_dir
     from medsins_datasets.prompts import iter_bench_prompts
-    from medsins_datasets.sources import resolve_source
+    from medsins_datasets.sources.resolve import resolve_source
 
     src = resolve_source(slice_dir())
     have = set(src.task_files(None))
@@ -104,7 +104,7 @@ def test_an_untested_release_falls_back_to_padded_generation(tiny, monkeypatch, 
     assert why and "transformers 5.99.0 is outside the range" in why and compat.TESTED_SPEC in why
     with pytest.raises(RuntimeError, match="5.99.0"):
         compat.check()
-    with caplog.at_level(logging.WARNING, logger="medsins_datasets.continuous"):
+    with caplog.at_level(logging.WARNING, logger="medsins_datasets.runner.continuous"):
         assert not continuous.supports(model)
         assert dict(be.generate_iter(items, budgets)) == alone  # padded batches: slower, same output
     assert "continuous batching is off" in caplog.text and "5.99.0" in caplog.text

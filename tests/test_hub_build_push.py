@@ -16,8 +16,9 @@ import yaml
 from medsins_datasets import get_task
 from medsins_datasets.cli import main
 from medsins_datasets.errors import CredentialedDataError, SourceError
-from medsins_datasets.hub_build import BUILD_MANIFEST, build
-from medsins_datasets.push import push
+from medsins_datasets.builder.manifest import BUILD_MANIFEST
+from medsins_datasets.builder.parquet import build
+from medsins_datasets.builder.push import push
 
 from conftest import shared_file
 
@@ -229,7 +230,7 @@ def test_build_never_touches_files_it_did_not_write(source, tmp_path, capsys):
 
 def test_concurrent_build_into_one_folder_fails_clearly(source, tmp_path):
     from medsins_datasets.errors import MedsinsError
-    from medsins_datasets.locking import output_lock
+    from medsins_datasets._files import output_lock
 
     out = tmp_path / "medsins"
     build(source, out, progress=False)

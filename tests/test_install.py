@@ -38,7 +38,7 @@ def test_registry_and_converters_from_elsewhere(installed, tmp_path):
     raw = shared_file("data/superni_medical")
     code = f"""
 import json, medsins_datasets, medsins_datasets.registry as r
-from medsins_datasets.convert import converters, run_converter
+from medsins_datasets.sources.converters import converters, run_converter
 assert medsins_datasets.__file__.startswith({str(installed)!r}), medsins_datasets.__file__
 written = run_converter("superni", {str(raw)!r}, "out")
 print(json.dumps({{"n": len(r.all_tasks()), "convs": sorted(converters()), "written": written}}))

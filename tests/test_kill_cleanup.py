@@ -18,7 +18,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from medsins_datasets import staging
+from medsins_datasets import _files as staging
 from medsins_datasets.cli import main
 from rawconv_helpers import FIXTURES
 from test_mixture import stage_all
@@ -160,7 +160,7 @@ def test_replacing_an_earlier_output_never_loses_a_file_added_to_it(tmp_path, ca
 
 
 def test_rebuilding_a_config_never_loses_a_file_added_to_its_folder(tmp_path, capsys):
-    from medsins_datasets.bench import slice_dir
+    from medsins_datasets.runner.run import slice_dir
 
     out = tmp_path / "built"
     args = ["build", "--source", str(slice_dir()), "--tasks", "medqa_en", "--out", str(out), "--force"]

@@ -21,7 +21,7 @@ from fakehub import TOKEN, fake_hub, fake_hub_env  # noqa: F401  (fixtures)
 
 import medsins_datasets
 from medsins_datasets import cli
-from medsins_datasets.cmd_push_metric import SPACE_FILES, push_metric
+from medsins_datasets.cli.push_metric import SPACE_FILES, push_metric
 from medsins_datasets.errors import MedsinsError
 from medsins_datasets.scoring import metric_path
 

@@ -17,8 +17,14 @@ import pytest
 from conftest import REPO_ROOT, shared_file
 from test_prompts import PICO_DEF, pubmedqa_instances, stage_pico, stage_pubmedqa, write_task_file
 from medsins_datasets.errors import CredentialedDataError, MedsinsError, TaskFormatError, UnknownTaskError
-from medsins_datasets.mixture import (PLAIN_SEPARATOR, MixtureSpec, build_mixture, mixture_counts, plan_mixture,
-                                      render_training_row)
+from medsins_datasets.mixture import (
+    PLAIN_SEPARATOR,
+    MixtureSpec,
+    build_mixture,
+    mixture_counts,
+    plan_mixture,
+    render_training_row,
+)
 from medsins_datasets.prompts import FEW_SHOT_SENTENCE, OFFICIAL_SENTENCE, render_messages, render_plain
 
 
@@ -450,7 +456,7 @@ def test_credentialed_mark_and_bad_rewrites_field(tmp_path, cache):
 @pytest.mark.parametrize("mark", ["Credentialed", " CREDENTIALED ", ["credentialed"], ["public", "restricted"], [],
                                   "unknown", 1])
 def test_access_marks_are_normalised_anything_not_public_is_credentialed(tmp_path, cache, mark):
-    from medsins_datasets.registry import access_is_credentialed
+    from medsins_datasets.registry.access import access_is_credentialed
 
     assert access_is_credentialed(mark)
     src = tmp_path / "src"
@@ -462,7 +468,7 @@ def test_access_marks_are_normalised_anything_not_public_is_credentialed(tmp_pat
 
 
 def test_null_access_never_takes_credentialed_tasks(tmp_path, cache):
-    from medsins_datasets.registry import access_is_credentialed
+    from medsins_datasets.registry.access import access_is_credentialed
 
     assert not access_is_credentialed(None) and not access_is_credentialed("Public")
     assert not access_is_credentialed(["public", " PUBLIC"])

@@ -20,8 +20,8 @@ pytest.importorskip("gguf")
 
 import torch  # noqa: E402
 
-from medsins_datasets import hub_models as hm  # noqa: E402
-from medsins_datasets.backends import HFBackend, load_hf_model  # noqa: E402
+from medsins_datasets import models as hm  # noqa: E402
+from medsins_datasets.runner.backends import HFBackend, load_hf_model  # noqa: E402
 
 CORPUS = ["Input: outcome phrases of the trial were measured", "Output: blood pressure at 12 weeks"]
 

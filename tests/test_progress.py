@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from medsins_datasets.bench import slice_dir
+from medsins_datasets.runner.run import slice_dir
 
 MEDSINS = [sys.executable, "-m", "medsins_datasets.cli"]
 #: what every tqdm bar shows: its elapsed time, e.g. "[00:01<00:03" or "[00:00,"

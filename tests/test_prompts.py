@@ -56,7 +56,7 @@ def _split_task_file(path: Path, test_path: Path, n_test: int) -> None:
 
 def stage_pico(root: Path, *, definitions: bool = True) -> Path:
     """task3 pico_outcome from the real SuperNI file through the real converter; 40 train / 8 test."""
-    from medsins_datasets.convert import run_converter
+    from medsins_datasets.sources.converters import run_converter
 
     raw = root / "raw"
     raw.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ TIMEOUT = 300
 
 def stage_superni(root: Path) -> Path:
     """The real SuperNI task181 file converted to a MedS-Ins task folder (train/task3_pico_outcome.json)."""
-    from medsins_datasets.convert import run_converter
+    from medsins_datasets.sources.converters import run_converter
 
     raw = shared_file("data/superni_medical/task181_outcome_extraction.json").parent
     out = root / "src"
@@ -169,7 +169,7 @@ def second_runs(world):
 def test_trains_saves_and_loss_goes_down_on_a_fixed_batch(world):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from medsins_datasets.hub_models import build_tiny_model
+    from medsins_datasets.models import build_tiny_model
     from medsins_datasets.mixture import MixtureSpec, build_mixture
 
     out = world["out"]

@@ -189,7 +189,7 @@ def test_unknown_option_in_the_yaml(recipe, tmp_path, capsys):
 
 def test_credentialed_mixture_is_never_pushed_to_a_public_repo(run, tmp_path):
     """SYNTHETIC MedNLI-shaped files (tests/fixtures/mednli) through the real converter."""
-    from medsins_datasets.convert import run_converter
+    from medsins_datasets.sources.converters import run_converter
 
     cred = tmp_path / "cred_src"
     run_converter("mednli", REPO_ROOT / "tests" / "fixtures" / "mednli", cred)

@@ -11,7 +11,7 @@ from test_mixture import stage_all
 
 pytest.importorskip("trl")
 
-from medsins_datasets import hub_models as hm  # noqa: E402
+from medsins_datasets import models as hm  # noqa: E402
 from medsins_datasets import training as tr  # noqa: E402
 from medsins_datasets.mixture import MixtureSpec, plan_mixture  # noqa: E402
 

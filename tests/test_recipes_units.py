@@ -21,7 +21,7 @@ from test_recipes_e2e import TINY_CONFIG, base_env, stage_superni
 
 pytest.importorskip("trl")
 
-from medsins_datasets import hub_models as hm  # noqa: E402
+from medsins_datasets import models as hm  # noqa: E402
 from medsins_datasets import training as tr  # noqa: E402
 from medsins_datasets.errors import MedsinsError, UnknownTaskError  # noqa: E402
 

@@ -14,7 +14,7 @@ import pytest
 from medsins_datasets import get_task, select_tasks
 from medsins_datasets.cli import main
 from medsins_datasets.errors import UnknownTaskError
-from medsins_datasets.registry import all_tasks
+from medsins_datasets.registry.tasks import all_tasks
 
 from conftest import shared_file
 

@@ -12,10 +12,15 @@ from fakehub import fake_hub, fake_hub_env  # noqa: F401  (fixtures)
 from huggingface_hub import DatasetCard, HfApi, ModelCard, parse_eval_result_entries
 
 from medsins_datasets import cli
-from medsins_datasets.bench import SLICE_SOURCE, BenchSettings, run_bench, slice_dir
+from medsins_datasets.runner.run import SLICE_SOURCE, BenchSettings, run_bench, slice_dir
 from medsins_datasets.errors import MedsinsError
-from medsins_datasets.leaderboard import PUSHED_FILES, leaderboard_card, push_leaderboard, write_leaderboard
-from medsins_datasets.results_push import RunScores, benchmark_dataset, load_scores
+from medsins_datasets.runner.leaderboard import (
+    PUSHED_FILES,
+    leaderboard_card,
+    push_leaderboard,
+    write_leaderboard,
+)
+from medsins_datasets.runner.results_push import RunScores, benchmark_dataset, load_scores
 
 TASKS = ["medqa_en", "meqsum_summarization", "bc5cdr_chemical_ner"]  # accuracy; BLEU-1/ROUGE-L; P/R/F1
 LIMIT = 3
@@ -239,7 +244,7 @@ def test_hub_problems_are_clear_errors(run_dir, fake_hub_env, monkeypatch, capsy
     assert cli.main(["push-results", str(run_dir), "tester/broken"]) == 2
     assert "README.md cannot be merged into" in capsys.readouterr().err and len(fake_hub_env.commits) == n
     # the card changed on the Hub while we merged: the commit is refused, nothing overwritten
-    from medsins_datasets import results_push
+    from medsins_datasets.runner import results_push
 
     _model_repo(fake_hub_env, "tester/busy", EXISTING)
     real = results_push.merge_card

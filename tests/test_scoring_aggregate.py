@@ -27,7 +27,7 @@ def test_result_layout_and_ids_or_names():
 
 def _stats(task_id: str, bleu: list[float], rouge: list[float]) -> S.TaskStats:
     """Per-sample values set directly (a text pair with an exact BLEU-1 is hard to craft)."""
-    from medsins_datasets.registry import get_task
+    from medsins_datasets.registry.tasks import get_task
 
     t = get_task(task_id)
     return S.TaskStats(task=t, rule=S.rule_of(t), values={"bleu1": bleu, "rougeL": rouge})

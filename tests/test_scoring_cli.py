@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from medsins_datasets import cmd_score
+from medsins_datasets.cli import score as cmd_score
 from medsins_datasets.errors import MedsinsError
 
 

@@ -8,7 +8,7 @@ import nltk.tokenize as nltk_tokenize
 import pytest
 
 from medsins_datasets import scoring as S
-from medsins_datasets import tokenize as T
+from medsins_datasets.scoring import text_tokenizers as T
 
 NAN = float("nan")
 
@@ -293,7 +293,7 @@ def test_long_unpunctuated_text_needs_deep_recursion():
 
 
 def test_every_bench_task_has_a_rule():
-    from medsins_datasets.registry import select_tasks
+    from medsins_datasets.registry.tasks import select_tasks
 
     rules = {t.task_id: S.rule_of(t) for t in select_tasks(bench=True)}
     assert len(rules) == 53

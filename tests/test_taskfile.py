@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from medsins_datasets.errors import TaskFormatError, UnknownTaskError
-from medsins_datasets.sources import LocalSource
-from medsins_datasets.taskfile import ParseStats, iter_instances, read_header
+from medsins_datasets.sources.resolve import LocalSource
+from medsins_datasets.taskfile.reader import ParseStats, iter_instances, read_header
 
 from conftest import shared_file
 
@@ -171,7 +171,7 @@ def test_parsing_streams_large_instances_without_loading_file(tmp_path):
 
 def test_duplicate_detection_with_digest_collisions(tmp_path, monkeypatch):
     """Every id hashing to one digest (a worst-case collision): the exact pass must still be right."""
-    from medsins_datasets import taskfile
+    from medsins_datasets.taskfile import reader as taskfile
 
     monkeypatch.setattr(taskfile, "_id_digest", lambda iid: 7)
     d = good(50)

@@ -33,9 +33,9 @@ from test_recipes_e2e import stage_superni
 
 pytest.importorskip("trl")
 
-from medsins_datasets import hub_models as hm  # noqa: E402
+from medsins_datasets import models as hm  # noqa: E402
 from medsins_datasets import training as tr  # noqa: E402
-from medsins_datasets.backends import prompt_token_ids  # noqa: E402
+from medsins_datasets.runner.backends import prompt_token_ids  # noqa: E402
 from medsins_datasets.mixture import PLAIN_SEPARATOR, plan_mixture, render_training_row  # noqa: E402
 from medsins_datasets.prompts import ChatPrompt  # noqa: E402
 

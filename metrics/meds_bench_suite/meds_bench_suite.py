@@ -30,11 +30,17 @@ import datasets
 import evaluate
 from evaluate.evaluation_suite import SubTask
 
-from medsins_datasets.bench import budget_for
+from medsins_datasets.runner.run import budget_for
 from medsins_datasets.errors import MedsinsError
 from medsins_datasets.metrics.suite_evaluator import MESSAGES_COLUMN, TEXT_COLUMN, run_suite
-from medsins_datasets.prompts import DEFAULT_POOL_SIZE, ShotPool, choose_shot_pool, get_protocol, render_instance
-from medsins_datasets.registry import get_task, has_task
+from medsins_datasets.prompts import (
+    DEFAULT_POOL_SIZE,
+    ShotPool,
+    choose_shot_pool,
+    get_protocol,
+    render_instance,
+)
+from medsins_datasets.registry.tasks import get_task, has_task
 from medsins_datasets.scoring import DEFAULT_BOOTSTRAP, metric_path
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,216 @@
+"""``medsins score``: score a file of model outputs with the official MedS-Bench rules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from medsins_datasets.cli.argtypes import non_negative_int, probability
+from medsins_datasets.errors import MedsinsError
+
+#: accepted column names, first match wins
+TASK_KEYS = ("task", "task_id", "task_name", "config_name")
+PREDICTION_KEYS = ("prediction", "output", "predictions", "response")
+REFERENCE_KEYS = ("reference", "GT", "references", "gold", "answer")
+
+
+class ScoreFileError(MedsinsError, ValueError):
+    """A predictions file that cannot be read as task / prediction / reference rows."""
+
+
+_EPILOG = """\
+file layouts:
+  JSON lines   one object per line: {"task": "medqa_en", "prediction": "...", "reference": "..."}
+               ("task_id", "output" and "GT" are accepted too; "reference" may be a list,
+               its first element is used; null = missing output)
+  CSV          header task,prediction,reference  or the official layout task_id,input,GT,output
+               (read with pandas like the official scripts: an empty cell is a missing value)
+
+The task column holds config names (mmedbench_rationale_zh) or official ids (task51).
+Scores are percentages; the 95% intervals come from a seeded bootstrap over the samples
+of each task. --corrected fixes the quirks of the official rules (never compare those
+numbers with the paper); see `python -c "import medsins_datasets.scoring as s; print(s.metric_path())"`
+for the metric card.
+
+examples:
+  medsins score outputs.jsonl
+  medsins score eval_results_MyModel.csv --json --output scores.json
+  medsins score outputs.jsonl --per-task --bootstrap 0
+"""
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "score",
+        help="score predictions with the official MedS-Bench rules and print the paper tables",
+        description="Score a JSONL or CSV file of (task, prediction, reference) rows with the official "
+        "MedS-Bench rules and print the paper's Tables 1-8 with bootstrap confidence intervals.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", help="predictions file (.jsonl/.json lines or .csv)")
+    p.add_argument("--format", choices=["auto", "jsonl", "csv"], default="auto",
+                   help="file format (default: from the extension)")
+    p.add_argument("--corrected", action="store_true",
+                   help="use the corrected rules (strict=False) instead of the official ones")
+    p.add_argument("--bootstrap", type=non_negative_int, default=1000, metavar="N",
+                   help="bootstrap resamples for the confidence intervals, 0 = none (default 1000)")
+    p.add_argument("--seed", type=int, default=42, help="bootstrap seed (default 42)")
+    p.add_argument("--confidence", type=probability, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--max-prediction-chars", type=non_negative_int, default=20_000, metavar="N",
+                   help="cut longer predictions before BLEU/ROUGE, 0 = never (default 20000)")
+    p.add_argument("--num-proc", type=non_negative_int, default=1, metavar="N",
+                   help="worker processes for BLEU/ROUGE, 0 = one per CPU (default 1)")
+    p.add_argument("--per-task", action="store_true", help="also print every task (CT/MRI tasks one by one)")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON instead of tables")
+    p.add_argument("--output", "-o", metavar="PATH", help="also write the full result as JSON to PATH")
+    return p
+
+
+def _pick(row: dict[str, Any], keys: tuple[str, ...], what: str, where: str) -> Any:
+    for k in keys:
+        if k in row:
+            return row[k]
+    raise ScoreFileError(f"{where}: no {what} column (expected one of {', '.join(keys)}); got {', '.join(row)}")
+
+
+def read_rows(path: str | Path, fmt: str = "auto") -> tuple[list[Any], list[Any], list[Any], list[str]]:
+    """``(tasks, predictions, references, row labels)`` from a JSONL or CSV file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScoreFileError(f"no such file: {path}")
+    if fmt == "auto":
+        fmt = "csv" if path.suffix.lower() in (".csv", ".tsv") else "jsonl"
+    tasks: list[Any] = []
+    preds: list[Any] = []
+    refs: list[Any] = []
+    labels: list[str] = []
+    if fmt == "csv":
+        import pandas as pd
+
+        try:
+            # dtype=str keeps numbers as text; empty cells stay NaN like in the official scripts
+            df = pd.read_csv(path, dtype=str, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        except (ValueError, pd.errors.ParserError) as e:
+            raise ScoreFileError(f"{path}: cannot read as CSV: {e}") from None
+        cols = list(df.columns)
+        header = {c: c for c in cols}
+        t_col = _pick(header, TASK_KEYS, "task", str(path))
+        p_col = _pick(header, PREDICTION_KEYS, "prediction", str(path))
+        r_col = _pick(header, REFERENCE_KEYS, "reference", str(path))
+        tasks = df[t_col].tolist()
+        preds = df[p_col].tolist()
+        refs = df[r_col].tolist()
+        labels = [f"{path.name} row {i + 2}" for i in range(len(df))]  # +1 header, +1 one-based
+    else:
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                where = f"{path.name} line {lineno}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise ScoreFileError(f"{where}: invalid UTF-8 at byte {e.start} of the line") from None
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise ScoreFileError(f"{where}: not valid JSON ({e.msg})") from None
+                except RecursionError:
+                    raise ScoreFileError(f"{where}: JSON nested too deeply") from None
+                if not isinstance(row, dict):
+                    raise ScoreFileError(f"{where}: expected a JSON object, got {type(row).__name__}")
+                tasks.append(_pick(row, TASK_KEYS, "task", where))
+                pred = _pick(row, PREDICTION_KEYS, "prediction", where)
+                if pred is not None and not isinstance(pred, str):
+                    raise ScoreFileError(f"{where}: the prediction is a {type(pred).__name__}, not a string "
+                                         "(null counts as a missing prediction)")
+                preds.append(pred)
+                refs.append(_pick(row, REFERENCE_KEYS, "reference", where))
+                labels.append(where)
+    if not tasks:
+        raise ScoreFileError(f"{path}: no rows")
+    return tasks, preds, refs, labels
+
+
+def _check_rows(tasks: list[Any], refs: list[Any], labels: list[str]) -> None:
+    """Name the file row of the first bad task / missing reference (the scorer only knows indices)."""
+    from medsins_datasets.errors import UnknownTaskError
+    from medsins_datasets.registry.tasks import get_task
+    from medsins_datasets.scoring import (
+        MissingReferenceError,
+        ScoringInputError,
+        is_missing,
+        rule_of,
+        skips_missing_reference,
+    )
+
+    seen: dict[str, Any] = {}
+    for label, name, ref in zip(labels, tasks, refs):
+        key = f"task{name}" if isinstance(name, int) and not isinstance(name, bool) else str(name)
+        if key not in seen:
+            if is_missing(name):
+                raise UnknownTaskError(f"{label}: empty task name")
+            try:
+                seen[key] = get_task(key)
+            except UnknownTaskError as e:
+                raise UnknownTaskError(f"{label}: {e}") from None
+            try:
+                rule_of(seen[key])
+            except ScoringInputError as e:
+                raise ScoringInputError(f"{label}: {e}") from None
+        first = ref[0] if isinstance(ref, list) and ref else ref
+        if skips_missing_reference(seen[key]):
+            continue  # skipped and counted by the scorer, as the official script does
+        if first is None or (isinstance(first, float) and first != first) or ref == []:
+            raise MissingReferenceError(f"{label}: the reference (gold answer) of task {seen[key].config_name} "
+                                        "is missing")
+
+
+def _write_result(path: Path, result: dict) -> None:
+    """Write the result JSON; an existing file is replaced only when it is an earlier result
+    (a JSON object with the result's keys), never a file of the user's."""
+    if path.exists() or path.is_symlink():
+        try:
+            earlier = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            earlier = None
+        if not (isinstance(earlier, dict) and {"tasks", "tables", "settings"} <= earlier.keys()):
+            from medsins_datasets.errors import MedsinsError
+
+            raise MedsinsError(f"--output {path} exists and is not a result written by `medsins score`; nothing "
+                               "was changed: choose another --output")
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    from medsins_datasets import scoring
+
+    tasks, preds, refs, labels = read_rows(args.file, args.format)
+    _check_rows(tasks, refs, labels)
+    if not 0 < args.confidence < 1:
+        raise scoring.ScoringInputError("--confidence must be between 0 and 1")
+    result = scoring.score(
+        preds, refs, [t if isinstance(t, int) and not isinstance(t, bool) else str(t) for t in tasks],
+        strict=not args.corrected,
+        bootstrap=args.bootstrap,
+        bootstrap_seed=args.seed,
+        confidence=args.confidence,
+        max_prediction_chars=args.max_prediction_chars or None,
+        num_proc=args.num_proc,
+    )
+    if args.output:
+        _write_result(Path(args.output), result)
+    if args.json:
+        json.dump(result, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    mode = "official rules" if not args.corrected else "CORRECTED rules (not comparable with the paper)"
+    n = sum(e["n"] for e in result["tasks"].values())
+    print(f"MedS-Bench scores for {args.file}: {len(tasks)} rows, {n} scored, "
+          f"{len(result['tasks'])} task(s), {mode}\n")
+    print(scoring.format_tables(result, per_task=args.per_task), end="")
+    return 0

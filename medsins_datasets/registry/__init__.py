@@ -1,0 +1,22 @@
+"""Stage 0, the registry: what the 122 tasks are, as data.
+
+* :mod:`.tasks`: the task table (``data/tasks.csv``) and look-ups;
+* :mod:`.access`: the credentialed-data policy;
+* :mod:`.source_datasets`: the source datasets' table (homepages, licences) for ``medsins sources``.
+"""
+
+from medsins_datasets.registry.access import CREDENTIALED, access_is_credentialed
+from medsins_datasets.registry.tasks import (
+    BENCH_CATEGORIES,
+    Task,
+    all_tasks,
+    get_task,
+    has_task,
+    iter_config_names,
+    select_tasks,
+    sources,
+    task_number,
+)
+
+__all__ = ["BENCH_CATEGORIES", "CREDENTIALED", "Task", "access_is_credentialed", "all_tasks", "get_task",
+           "has_task", "iter_config_names", "select_tasks", "sources", "task_number"]
