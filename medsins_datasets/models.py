@@ -1,6 +1,7 @@
-"""Where the base model of a training recipe comes from, and loading it.
+"""Models: where one comes from, loading it, and the converted-model cache. Shared by the
+benchmark runner (``medsins bench --model``) and the training recipes (``model_name_or_path``).
 
-``model_name_or_path`` in a recipe may be
+A model reference may be
 
 * a local folder (``config.json`` inside), or a ``.gguf`` file;
 * a Hub model id (``org/name``), found in the Hub cache when offline;

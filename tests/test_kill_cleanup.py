@@ -56,7 +56,7 @@ def test_killed_convert_leaves_a_staging_folder_that_the_next_convert_removes(tm
     user.mkdir()
     (user / "notes.txt").write_text("keep me")
     code = HANG + (
-        "from medsins_datasets import convert\n"
+        "from medsins_datasets.sources import converters as convert\n"
         "from medsins_datasets.cli import main\n"
         "convert.TaskWriter = lambda *a, **k: next(_hang())\n"
         f"main(['convert', 'ddxplus', '--data-dir', {str(FIXTURES / 'ddxplus')!r}, '--out', {str(out)!r}])\n"
@@ -79,7 +79,7 @@ def test_killed_mix_leaves_a_staging_folder_and_a_cache_file_that_the_next_mix_r
     args = ["mix", "--source", str(src), "--out", str(out), "--cache-dir", str(cache), "--num-rows", "50"]
     # 1. killed while caching a task file as Arrow: a FILE.PID-XXXX.tmp in the cache
     code = HANG + (
-        "from medsins_datasets import examples\n"
+        "from medsins_datasets.taskfile import rows as examples\n"
         "from medsins_datasets.cli import main\n"
         "examples.iter_batches = _hang\n"
         f"main({args!r})\n"

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from medsins_datasets import __version__
 from medsins_datasets._files import (
-    LOCK_FILE,
+    check_own_folder,
     check_replaceable,
     discard,
     fingerprint_files,
@@ -129,8 +129,8 @@ def build(
     out = Path(out).expanduser().resolve()
     wanted = [get_task(t) for t in tasks] if tasks is not None else None
     found: dict[str, TaskFiles] = src.task_files(wanted)
-    _check_own_folder(out, found)
-    created = make_output_folder(out, "--out")
+    created = make_output_folder(out, "--out")  # one line naming a file in the way
+    _check_own_configs(out, found)
     try:
         with output_lock(out, "build"):
             return _build_into(out, src, found, on_error=on_error, force=force, progress=progress)
@@ -195,17 +195,13 @@ def _build_into(out: Path, src: Source, found: dict[str, TaskFiles], *, on_error
     return report
 
 
-def _check_own_folder(out: Path, found: dict[str, TaskFiles]) -> None:
+def _check_own_configs(out: Path, found: dict[str, TaskFiles]) -> None:
     """Refuse to write into a folder that holds files ``medsins build`` did not write (the
     user's README.md, a sub-folder that happens to have a config's name): nothing outside a
     build's own folder is ever overwritten or deleted."""
-    if out.exists() and not out.is_dir():
-        raise SourceError(f"--out {out} exists and is not a folder; choose another --out")
-    if not out.is_dir() or not any(p for p in out.iterdir() if not p.name.startswith(LOCK_FILE)):
-        return
+    check_own_folder(out, BUILD_MANIFEST, "--out", "build")
     if not (out / BUILD_MANIFEST).is_file():
-        raise SourceError(f"--out {out} holds files that `medsins build` did not write (no {BUILD_MANIFEST}); "
-                          "nothing was changed: choose a new or empty folder")
+        return  # a new or empty folder
     own = read_manifest(out).get("configs", {})
     for name in found:
         if (out / name).exists() and name not in own:

@@ -39,7 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from medsins_datasets._files import check_replaceable, discard, new_staging, publish
+from medsins_datasets._files import check_own_folder, check_replaceable, discard, new_staging, publish
 from medsins_datasets.errors import CredentialedDataError, SourceError, UnknownTaskError
 from medsins_datasets.progress import bar as progress_bar
 from medsins_datasets.registry.access import access_is_credentialed
@@ -340,9 +340,7 @@ def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
         # only an earlier conversion (its manifest says so) or an empty folder is ever replaced
         if not out_dir.is_dir() or out_dir.is_symlink():
             raise SourceError(f"--out {out_dir} exists and is not a folder; choose another --out")
-        if any(out_dir.iterdir()) and not (out_dir / CONVERT_MANIFEST).is_file():
-            raise SourceError(f"--out {out_dir} holds files that `medsins convert` did not write (no "
-                              f"{CONVERT_MANIFEST}); nothing was changed: choose another --out")
+        check_own_folder(out_dir, CONVERT_MANIFEST, "--out", "convert")
         if (out_dir / CONVERT_MANIFEST).is_file():
             try:
                 tasks = json.loads((out_dir / CONVERT_MANIFEST).read_text(encoding="utf-8")).get("tasks", {})
