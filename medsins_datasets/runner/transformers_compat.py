@@ -56,12 +56,12 @@ def _problem(version: str) -> str | None:
     if not TESTED[0] <= version_tuple(version) < TESTED[1]:
         return (f"transformers {version} is outside the range medsins' continuous batching was tested on "
                 f"({TESTED_SPEC}): install a tested release (pip install 'transformers{TESTED_SPEC}'), or check "
-                f"the cache classes and update medsins_datasets/transformers_compat.py")
+                f"the cache classes and update medsins_datasets/runner/transformers_compat.py")
     try:
         _self_test()
     except Exception as e:  # noqa: BLE001 - any failure means "incompatible", with its reason
         return (f"transformers {version}: the cache internals medsins' continuous batching relies on changed "
-                f"({type(e).__name__}: {e}); see medsins_datasets/transformers_compat.py")
+                f"({type(e).__name__}: {e}); see medsins_datasets/runner/transformers_compat.py")
     return None
 
 
