@@ -16,6 +16,13 @@ Memory is bounded by the benchmark side: the test instances' n-grams are kept as
 ``uint64`` array (12 bytes per n-gram); training rows are streamed in batches and their n-grams
 hashed and looked up with numpy. Hashes are stable (blake2b), so results do not depend on the
 process.
+
+Of the mixture package this module uses only the planner without exclusion
+(:func:`medsins_datasets.mixture.plan.plan_tasks`), the spec and the spill reader
+(:func:`medsins_datasets.mixture.spill.read_batch`), imported inside the functions that need
+them: :mod:`medsins_datasets.mixture.build` imports this module for ``exclude_contaminated``, and
+importing the mixture package here at load time would load that module before this one is
+complete.
 """
 
 from __future__ import annotations
@@ -377,15 +384,14 @@ def check_contamination(spec, source, *, bench_source=None, bench_tasks: Sequenc
     ``bench_source`` (default: ``source``), tasks ``bench_tasks`` (default: every MedS-Bench
     task with a test split there).
     """
-    from medsins_datasets.mixture import MixtureSpec, plan_mixture
+    from medsins_datasets.mixture.plan import plan_tasks
+    from medsins_datasets.mixture.spec import MixtureSpec
 
     index = build_index(bench_source if bench_source is not None else source, bench_tasks, n=n,
                         threshold=threshold, max_gram_instances=max_gram_instances)
     if not isinstance(spec, MixtureSpec):
         return check_rows(spec, index)
-    if spec.exclude_contaminated:
-        spec = MixtureSpec.from_dict({**spec.to_dict(), "exclude_contaminated": False})
-    plan = plan_mixture(spec, source, cache_dir=cache_dir)
+    plan = plan_tasks(spec, source, cache_dir=cache_dir)  # never excludes: the rows before any exclusion
     flagged: dict[str, int] = {}
     total = 0
     for tp in progress_bar(plan.tasks, desc="scanning for overlap", unit=" tasks"):
@@ -397,11 +403,12 @@ def check_contamination(spec, source, *, bench_source=None, bench_tasks: Sequenc
 
 
 def scan_task(index: BenchIndex, tp, *, only: np.ndarray | None = None) -> np.ndarray:
-    """Flag the rows of one planned task (a ``mixture.TaskPlan``) that overlap the benchmark.
+    """Flag the rows of one planned task (a :class:`medsins_datasets.mixture.plan.TaskPlan`) that
+    overlap the benchmark.
 
     ``only`` restricts the scan to rows where it is True. Returns a mask over the task's rows.
     """
-    from medsins_datasets.mixture import SPILL_BATCH, _read_batch
+    from medsins_datasets.mixture.spill import SPILL_BATCH, read_batch
 
     mask = np.zeros(tp.rows, dtype=bool)
     start = 0
@@ -412,7 +419,7 @@ def scan_task(index: BenchIndex, tp, *, only: np.ndarray | None = None) -> np.nd
             sel = np.arange(hi - lo) if only is None else np.flatnonzero(only[lo:hi])
             if not sel.size:
                 continue
-            batch = _read_batch(f, bi, sel)
+            batch = read_batch(f, bi, sel)
             rows = list(zip(batch.column(1).to_pylist(), batch.column(2).to_pylist()))
             hits = index.scan(rows, tp.task.config_name)
             mask[lo + sel[hits]] = True

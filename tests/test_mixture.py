@@ -199,6 +199,36 @@ def test_errors_name_the_problem(src, cache):
     assert MixtureSpec.from_dict({"tasks": "task3,task58", "seed": 4}).tasks == ["task3", "task58"]
 
 
+def test_spec_from_a_file(tmp_path):
+    """The one file constructor (used by `medsins mix --config` and the SFT recipe's mixture file):
+    options override the file key by key, and every error names the file."""
+    f = tmp_path / "mix.yaml"
+    f.write_text("tasks: [task3]\ntemperature: 2.0\nseed: 3\n")
+    spec = MixtureSpec.from_file(f, {"seed": 5})
+    assert spec == MixtureSpec(tasks=["task3"], temperature=2.0, seed=5)
+    assert MixtureSpec.from_file(f) == MixtureSpec(tasks=["task3"], temperature=2.0, seed=3)
+    (tmp_path / "empty.yaml").write_text("")
+    assert MixtureSpec.from_file(tmp_path / "empty.yaml") == MixtureSpec()
+    f.write_text('{"temprature": 2}')  # JSON is YAML
+    with pytest.raises(MedsinsError, match=r"unknown mixture spec key\(s\) \['temprature'\].*\(in .*mix\.yaml\)"):
+        MixtureSpec.from_file(f)
+    f.write_text("temperature: 0\n")
+    with pytest.raises(MedsinsError, match=r"'temperature' must be > 0, got 0 \(in .*mix\.yaml\)"):
+        MixtureSpec.from_file(f)
+    with pytest.raises(MedsinsError, match=r"'seed' must be an integer, got 'x' \(in .*empty\.yaml\)"):
+        MixtureSpec.from_file(tmp_path / "empty.yaml", {"seed": "x"})
+    f.write_text("- task3\n")
+    with pytest.raises(MedsinsError, match="mixture file .*mix.yaml must hold a mapping of MixtureSpec fields"):
+        MixtureSpec.from_file(f)
+    f.write_text("tasks: [task3\n")
+    with pytest.raises(MedsinsError, match="mixture file .*mix.yaml is not valid YAML/JSON"):
+        MixtureSpec.from_file(f)
+    with pytest.raises(MedsinsError, match="cannot read mixture file .*missing.yaml"):
+        MixtureSpec.from_file(tmp_path / "missing.yaml")
+    with pytest.raises(MedsinsError, match="a mixture spec must be a mapping, got list"):
+        MixtureSpec.from_dict(["task3"])
+
+
 def test_yields_no_rows_is_an_error(tmp_path, cache):
     src = tmp_path / "src"
     write_task_file(src / "task124_pubmedqa_yes_no_maybe.json", "task124", [])

@@ -6,11 +6,10 @@ import argparse
 import json
 
 from medsins_datasets.cli.argtypes import positive_int
+from medsins_datasets.cli.mixture_options import add_spec_options, spec_from_args
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    from medsins_datasets.cli.mix import add_spec_options
-
     p = sub.add_parser(
         "contamination", help="report MedS-Bench test instances that also appear in a training mixture",
         description="Select a training mixture exactly as `medsins mix` does and report, per MedS-Bench task, how "
@@ -37,7 +36,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from medsins_datasets.cli.mix import spec_from_args
     from medsins_datasets.contamination import DEFAULT_N, DEFAULT_THRESHOLD, check_contamination
 
     spec = spec_from_args(args)
