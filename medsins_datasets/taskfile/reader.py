@@ -21,6 +21,11 @@ Task files can be hundreds of MB, so the file is read in chunks and the ``Instan
 array is decoded one instance at a time (with the C JSON decoder): the whole file is
 never held in memory, let alone twice. Every problem is reported with the file, the
 field and the instance index (:class:`~medsins_datasets.errors.TaskFormatError`).
+
+Size: a little over 500 lines, kept together on purpose: the chunked event stream, the
+instance checks and the duplicate-id digests share private state (the decoder position, the
+instance check the digests' exact pass repeats), and splitting them would make two modules
+import each other.
 """
 
 from __future__ import annotations
