@@ -103,7 +103,6 @@ def run(args: argparse.Namespace) -> int:
     from medsins_datasets.runner.backends import DEFAULT_MODEL
     from medsins_datasets.runner.run import (
         BenchSettings,
-        budget_for,
         parse_budget_overrides,
         run_bench,
         select_bench_tasks,
@@ -129,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
                              protocol=protocol.name, tasks=[t.config_name for t in tasks], shots=args.shots,
                              seed=args.seed, limit=args.limit, max_prompt_chars=args.max_prompt_chars,
                              max_prompt_tokens=args.max_prompt_tokens, bootstrap=args.bootstrap, dtype=dtype,
-                             budgets={t.task_id: budget_for(t, args.max_new_tokens, overrides, protocol.name)
-                                      for t in tasks})
+                             max_new_tokens=args.max_new_tokens, budget_overrides=overrides)
     if settings.slice:
         print("medsins bench: using the bundled MedS-Bench SLICE (real test instances, a few per public task; "
               "see medsins_datasets/data/bench_slice/README.md for sources and licences). Scores are real but "

@@ -1,4 +1,8 @@
-"""``medsins score``: score a file of model outputs with the official MedS-Bench rules."""
+"""``medsins score``: score a file of model outputs with the official MedS-Bench rules.
+
+The command parses its arguments and prints; reading the predictions file is
+:func:`medsins_datasets.scoring.read_rows` (:mod:`medsins_datasets.scoring.inputs`).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from medsins_datasets.cli.argtypes import non_negative_int, probability
-from medsins_datasets.errors import MedsinsError
-
-#: accepted column names, first match wins
-TASK_KEYS = ("task", "task_id", "task_name", "config_name")
-PREDICTION_KEYS = ("prediction", "output", "predictions", "response")
-REFERENCE_KEYS = ("reference", "GT", "references", "gold", "answer")
-
-
-class ScoreFileError(MedsinsError, ValueError):
-    """A predictions file that cannot be read as task / prediction / reference rows."""
-
 
 _EPILOG = """\
 file layouts:
@@ -70,106 +62,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def _pick(row: dict[str, Any], keys: tuple[str, ...], what: str, where: str) -> Any:
-    for k in keys:
-        if k in row:
-            return row[k]
-    raise ScoreFileError(f"{where}: no {what} column (expected one of {', '.join(keys)}); got {', '.join(row)}")
-
-
-def read_rows(path: str | Path, fmt: str = "auto") -> tuple[list[Any], list[Any], list[Any], list[str]]:
-    """``(tasks, predictions, references, row labels)`` from a JSONL or CSV file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ScoreFileError(f"no such file: {path}")
-    if fmt == "auto":
-        fmt = "csv" if path.suffix.lower() in (".csv", ".tsv") else "jsonl"
-    tasks: list[Any] = []
-    preds: list[Any] = []
-    refs: list[Any] = []
-    labels: list[str] = []
-    if fmt == "csv":
-        import pandas as pd
-
-        try:
-            # dtype=str keeps numbers as text; empty cells stay NaN like in the official scripts
-            df = pd.read_csv(path, dtype=str, sep="\t" if path.suffix.lower() == ".tsv" else ",")
-        except (ValueError, pd.errors.ParserError) as e:
-            raise ScoreFileError(f"{path}: cannot read as CSV: {e}") from None
-        cols = list(df.columns)
-        header = {c: c for c in cols}
-        t_col = _pick(header, TASK_KEYS, "task", str(path))
-        p_col = _pick(header, PREDICTION_KEYS, "prediction", str(path))
-        r_col = _pick(header, REFERENCE_KEYS, "reference", str(path))
-        tasks = df[t_col].tolist()
-        preds = df[p_col].tolist()
-        refs = df[r_col].tolist()
-        labels = [f"{path.name} row {i + 2}" for i in range(len(df))]  # +1 header, +1 one-based
-    else:
-        with open(path, "rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                where = f"{path.name} line {lineno}"
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as e:
-                    raise ScoreFileError(f"{where}: invalid UTF-8 at byte {e.start} of the line") from None
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ScoreFileError(f"{where}: not valid JSON ({e.msg})") from None
-                except RecursionError:
-                    raise ScoreFileError(f"{where}: JSON nested too deeply") from None
-                if not isinstance(row, dict):
-                    raise ScoreFileError(f"{where}: expected a JSON object, got {type(row).__name__}")
-                tasks.append(_pick(row, TASK_KEYS, "task", where))
-                pred = _pick(row, PREDICTION_KEYS, "prediction", where)
-                if pred is not None and not isinstance(pred, str):
-                    raise ScoreFileError(f"{where}: the prediction is a {type(pred).__name__}, not a string "
-                                         "(null counts as a missing prediction)")
-                preds.append(pred)
-                refs.append(_pick(row, REFERENCE_KEYS, "reference", where))
-                labels.append(where)
-    if not tasks:
-        raise ScoreFileError(f"{path}: no rows")
-    return tasks, preds, refs, labels
-
-
-def _check_rows(tasks: list[Any], refs: list[Any], labels: list[str]) -> None:
-    """Name the file row of the first bad task / missing reference (the scorer only knows indices)."""
-    from medsins_datasets.errors import UnknownTaskError
-    from medsins_datasets.registry.tasks import get_task
-    from medsins_datasets.scoring import (
-        MissingReferenceError,
-        ScoringInputError,
-        is_missing,
-        rule_of,
-        skips_missing_reference,
-    )
-
-    seen: dict[str, Any] = {}
-    for label, name, ref in zip(labels, tasks, refs):
-        key = f"task{name}" if isinstance(name, int) and not isinstance(name, bool) else str(name)
-        if key not in seen:
-            if is_missing(name):
-                raise UnknownTaskError(f"{label}: empty task name")
-            try:
-                seen[key] = get_task(key)
-            except UnknownTaskError as e:
-                raise UnknownTaskError(f"{label}: {e}") from None
-            try:
-                rule_of(seen[key])
-            except ScoringInputError as e:
-                raise ScoringInputError(f"{label}: {e}") from None
-        first = ref[0] if isinstance(ref, list) and ref else ref
-        if skips_missing_reference(seen[key]):
-            continue  # skipped and counted by the scorer, as the official script does
-        if first is None or (isinstance(first, float) and first != first) or ref == []:
-            raise MissingReferenceError(f"{label}: the reference (gold answer) of task {seen[key].config_name} "
-                                        "is missing")
-
-
 def _write_result(path: Path, result: dict) -> None:
     """Write the result JSON; an existing file is replaced only when it is an earlier result
     (a JSON object with the result's keys), never a file of the user's."""
@@ -189,8 +81,8 @@ def _write_result(path: Path, result: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     from medsins_datasets import scoring
 
-    tasks, preds, refs, labels = read_rows(args.file, args.format)
-    _check_rows(tasks, refs, labels)
+    tasks, preds, refs, labels = scoring.read_rows(args.file, args.format)
+    scoring.check_rows(tasks, refs, labels)
     if not 0 < args.confidence < 1:
         raise scoring.ScoringInputError("--confidence must be between 0 and 1")
     result = scoring.score(

@@ -19,17 +19,20 @@ from medsins_datasets.prompts.render import (
     PromptTemplate,
     fit_prompt,
 )
+from medsins_datasets.registry.benchmark import benchmark_settings
 from medsins_datasets.registry.tasks import Task, get_task
 
 MCQA_CATEGORY = "Multiple-choice Question Answering"
 
 
-#: shots per benchmark prompt (both protocols; the paper protocol makes MCQA zero-shot)
-DEFAULT_BENCH_SHOTS = 3
+#: shots per benchmark prompt (both protocols; the paper protocol makes MCQA zero-shot), from
+#: ``defaults.shots`` of ``data/benchmark.yaml``
+DEFAULT_BENCH_SHOTS: int = benchmark_settings().defaults.shots
 
 
 #: MedS-Bench test-only task -> the training task whose train split supplies its shots
-TRAIN_EQUIVALENT = {"task122": "task64", "task123": "task124", "task127": "task28"}
+#: (``tasks.<id>.shot_donor`` of ``data/benchmark.yaml``)
+TRAIN_EQUIVALENT: dict[str, str] = dict(benchmark_settings().shot_donors)
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class Protocol:
     sentence: str = OFFICIAL_SENTENCE
 
     def num_shots(self, task: "str | Task") -> int:
-        return self.mcqa_shots if _as_task(task).bench_category == MCQA_CATEGORY else self.shots
+        # mcqa_shots: the tasks the paper runs zero-shot (``paper_zero_shot`` in data/benchmark.yaml)
+        return self.mcqa_shots if benchmark_settings().zero_shot_in_paper(_as_task(task).task_id) else self.shots
 
     def render(self, definition: str, input: str, shots: Sequence[tuple[str, str]], *,
                template: "PromptTemplate | None" = None, max_length: int | None = None,

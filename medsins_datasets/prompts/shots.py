@@ -15,12 +15,12 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from medsins_datasets.errors import SourceError
 from medsins_datasets.prompts.protocols import (
-    TRAIN_EQUIVALENT,
     Protocol,
     _as_task,
     get_protocol,
 )
 from medsins_datasets.prompts.render import ChatPrompt, PromptTemplate
+from medsins_datasets.registry.benchmark import benchmark_settings
 from medsins_datasets.registry.tasks import Task, get_task
 
 logger = logging.getLogger(__name__)
@@ -105,9 +105,10 @@ def _iter_task_rows(task: Task, paths: Sequence, on_error: str = "raise") -> Ite
 
 def shot_donor(task: Task, protocol: Protocol) -> Task:
     """The task whose train split gives ``task``'s shots: itself, or under protocols that allow
-    it, the training equivalent of a test-only task."""
-    if task.test_only and protocol.train_equivalents and task.task_id in TRAIN_EQUIVALENT:
-        return get_task(TRAIN_EQUIVALENT[task.task_id])
+    it, the training equivalent of a test-only task (``shot_donor`` in data/benchmark.yaml)."""
+    donor = benchmark_settings().shot_donors.get(task.task_id)
+    if task.test_only and protocol.train_equivalents and donor:
+        return get_task(donor)
     return task
 
 

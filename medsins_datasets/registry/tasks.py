@@ -2,7 +2,9 @@
 
 The registry is data: one row per task in ``data/tasks.csv`` (facts from Table 10 of the
 paper and the official repository) and one row per source dataset in ``data/sources.csv``
-(homepage and licence). This module only reads those tables and offers look-ups.
+(homepage and licence). This module only reads those tables and offers look-ups. What the
+benchmark does with its tasks (rules, shots, budgets, paper tables) is ``data/benchmark.yaml``,
+read by :mod:`.benchmark`.
 """
 
 from __future__ import annotations
@@ -17,23 +19,11 @@ from typing import Iterable, Iterator
 
 from medsins_datasets.errors import UnknownTaskError
 from medsins_datasets.registry.access import CREDENTIALED
+from medsins_datasets.registry.benchmark import benchmark_settings
 
-#: Benchmark categories as the official scripts name them (12; the paper merges
-#: Explanation and Rationale into one, giving 11).
-BENCH_CATEGORIES = (
-    "Multiple-choice Question Answering",
-    "Text Summarization",
-    "Information Extraction",
-    "Named Entity Recognition",
-    "Explanation",
-    "Rationale",
-    "Diagnosis",
-    "Treatment Planning",
-    "Clinical Outcome Prediction",
-    "Text Classification",
-    "Fact Verification",
-    "Natural Language Inference",
-)
+#: Benchmark categories as the official scripts name them, in their order (12; the paper merges
+#: Explanation and Rationale into one, giving 11): the ``categories`` of ``data/benchmark.yaml``.
+BENCH_CATEGORIES: tuple[str, ...] = benchmark_settings().category_names
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from medsins_datasets._files import check_own_folder, make_output_folder
 from medsins_datasets.errors import MedsinsError
-from medsins_datasets.scoring import TABLES, Table
+from medsins_datasets.scoring.tables import TABLES, Table
 
 LEADERBOARD_FILE = "leaderboard.md"
 #: written first into every leaderboard folder: only such a folder is ever written to again

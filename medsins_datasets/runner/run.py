@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Iterator
 from medsins_datasets import __version__
 from medsins_datasets._files import check_own_folder, make_output_folder
 from medsins_datasets.errors import CredentialedDataError, MedsinsError, UnknownTaskError
+from medsins_datasets.registry.benchmark import benchmark_settings
 from medsins_datasets.registry.tasks import BENCH_CATEGORIES, Task, get_task, select_tasks
 
 logger = logging.getLogger(__name__)
@@ -45,23 +46,12 @@ RUN_FILE = "run.json"
 
 #: Output budget (max new tokens) per benchmark category under the ``paper`` protocol: short
 #: answers for choice and label tasks, room for a few sentences where the answer is free text.
-#: (The official protocol gives every task 200 new tokens.)
-CATEGORY_BUDGETS: dict[str, int] = {
-    "Multiple-choice Question Answering": 16,
-    "Text Summarization": 128,
-    "Information Extraction": 64,
-    "Named Entity Recognition": 64,
-    "Explanation": 128,
-    "Rationale": 256,
-    "Diagnosis": 32,
-    "Treatment Planning": 32,
-    "Clinical Outcome Prediction": 8,
-    "Text Classification": 64,
-    "Fact Verification": 64,
-    "Natural Language Inference": 32,
-}
+#: (The official protocol gives every task 200 new tokens.) Both are ``data/benchmark.yaml``
+#: settings (``categories.<name>.paper_max_new_tokens``, ``tasks.<id>.paper_max_new_tokens``).
+CATEGORY_BUDGETS: dict[str, int] = {c.name: c.paper_max_new_tokens for c in benchmark_settings().categories}
 #: Generative tasks inside otherwise short-answer categories.
-TASK_BUDGETS: dict[str, int] = {"task42": 64, "task100": 128}
+TASK_BUDGETS: dict[str, int] = {t.task_id: t.paper_max_new_tokens for t in benchmark_settings().tasks
+                                if t.paper_max_new_tokens is not None}
 
 #: Settings that define a run: resuming with any of them changed is refused.
 IDENTITY_KEYS = ("model", "backend", "source", "revision", "protocol", "shots", "seed", "max_prompt_chars",
@@ -88,7 +78,11 @@ class BenchSettings:
     limit: int | None = None
     max_prompt_chars: int | None = None
     max_prompt_tokens: int | None = None  # prompts cut to their first N tokens (official: 2048)
-    budgets: dict[str, int] = field(default_factory=dict)  # task id -> max new tokens
+    budgets: dict[str, int] = field(default_factory=dict)  # task id -> max new tokens; set by the run
+    #: what the budgets are planned from (:func:`plan_budgets`): a cap on every budget and
+    #: ``--budget`` overrides by task or category; budgets given above win
+    max_new_tokens: int | None = None
+    budget_overrides: dict[str, int] = field(default_factory=dict)
     bootstrap: int = 1000
     #: fingerprint (path, size, mtime) of every task file the run reads; set by the run
     data_fingerprint: str | None = None
@@ -108,7 +102,7 @@ def budget_for(task: Task, max_new_tokens: int | None = None, overrides: dict[st
                protocol: "str | None" = "paper") -> int:
     """Max new tokens for ``task``: ``overrides`` (keys: task config name or id, or category name;
     a task key wins over its category) over the protocol's budget (official: 200 for every task;
-    paper: the per-category defaults above), capped at ``max_new_tokens``."""
+    paper: the per-category defaults above, with their per-task exceptions), capped at ``max_new_tokens``."""
     from medsins_datasets.prompts import get_protocol
 
     proto = get_protocol(protocol)
@@ -119,8 +113,17 @@ def budget_for(task: Task, max_new_tokens: int | None = None, overrides: dict[st
     if b is None and proto.max_new_tokens is not None:
         b = proto.max_new_tokens
     if b is None:
-        b = TASK_BUDGETS.get(task.task_id, CATEGORY_BUDGETS.get(task.bench_category or "", 64))
+        b = benchmark_settings().paper_max_new_tokens(task.task_id, task.bench_category)
     return min(b, max_new_tokens) if max_new_tokens else b
+
+
+def plan_budgets(tasks: Iterable[Task], protocol: str | None, *, max_new_tokens: int | None = None,
+                 overrides: dict[str, int] | None = None, given: dict[str, int] | None = None) -> dict[str, int]:
+    """Task id -> max new tokens of a run (:func:`budget_for` of each task); a budget ``given`` for
+    a task (a caller's explicit ``BenchSettings.budgets``) is kept as it is."""
+    given = given or {}
+    return {t.task_id: given[t.task_id] if t.task_id in given else
+            budget_for(t, max_new_tokens, overrides, protocol) for t in tasks}
 
 
 def parse_budget_overrides(specs: Iterable[str]) -> dict[str, int]:
@@ -328,8 +331,8 @@ def _run_locked(settings: BenchSettings, out: Path, backend_factory: Callable[[]
             "skipping %d task(s) without test data in %s: %s", len(missing), src.describe(), ", ".join(missing))
     if not tasks:
         raise MedsinsError(f"none of the selected benchmark tasks has test data in {src.describe()}")
-    settings.budgets = {t.task_id: settings.budgets.get(t.task_id, budget_for(t, protocol=settings.protocol))
-                        for t in tasks}
+    settings.budgets = plan_budgets(tasks, settings.protocol, max_new_tokens=settings.max_new_tokens,
+                                    overrides=settings.budget_overrides, given=settings.budgets)
     read = src.task_files(tasks)
     settings.data_fingerprint = fingerprint_files([p for t in tasks for p in read[t.config_name].all_files()])
     _check_run_file(out, settings)

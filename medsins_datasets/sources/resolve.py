@@ -31,6 +31,7 @@ from typing import Protocol
 
 from medsins_datasets._files import default_cache_dir, fingerprint_files
 from medsins_datasets.errors import SourceError, UnknownTaskError
+from medsins_datasets.registry.benchmark import benchmark_settings
 from medsins_datasets.registry.tasks import Task, get_task, has_task
 
 logger = logging.getLogger(__name__)
@@ -43,21 +44,9 @@ OFFICIAL_TRAIN_REPO = "Henrychur/MedS-Ins"
 OFFICIAL_TEST_REPO = "Henrychur/MedS-Bench"
 
 #: benchmark category (tasks.csv ``bench_category``) -> its folder at the root of
-#: Henrychur/MedS-Bench (and -SPLIT), spelled as published
-BENCH_CATEGORY_FOLDERS: dict[str, str] = {
-    "Multiple-choice Question Answering": "MCQA",
-    "Named Entity Recognition": "NER",
-    "Information Extraction": "Information_extraction",
-    "Explanation": "Explanation",
-    "Fact Verification": "Fact_verication",
-    "Text Summarization": "Text_summarization",
-    "Text Classification": "Text_classification",
-    "Diagnosis": "Diagnosis",
-    "Treatment Planning": "Treatment_planning",
-    "Rationale": "Rationale",
-    "Natural Language Inference": "NLI",
-    "Clinical Outcome Prediction": "Clinical_outcome_prediction",
-}
+#: Henrychur/MedS-Bench (and -SPLIT), spelled as published (``categories.<name>.folder`` of
+#: ``data/benchmark.yaml``)
+BENCH_CATEGORY_FOLDERS: dict[str, str] = {c.name: c.folder for c in benchmark_settings().categories}
 BENCH_FOLDERS = frozenset(BENCH_CATEGORY_FOLDERS.values())
 
 SPLITS = ("train", "validation", "test")
