@@ -41,7 +41,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--budget", action="append", default=[], metavar="KEY=N",
                    help="output budget (max new tokens) for a task (name or id) or a benchmark category, e.g. "
                    "--budget Rationale=512 --budget task57=8; repeatable (defaults: official 200 everywhere; "
-                   "paper: bench.CATEGORY_BUDGETS)")
+                   "paper: per category, data/benchmark.yaml)")
     p.add_argument("--max-prompt-chars", type=positive_int, help="drop few-shot cases from prompts longer than this")
     p.add_argument("--max-prompt-tokens", type=non_negative_int,
                    help="hf/vllm: keep only the first N prompt tokens (default: the protocol's; official 2048, as "

@@ -11,7 +11,6 @@ benchmark protocols and the choice of few-shot cases.
 from medsins_datasets.prompts.protocols import (
     DEFAULT_BENCH_SHOTS,
     DEFAULT_PROTOCOL,
-    MCQA_CATEGORY,
     PROTOCOLS,
     TRAIN_EQUIVALENT,
     Protocol,
@@ -44,7 +43,7 @@ from medsins_datasets.prompts.shots import (
 
 __all__ = [
     "ChatPrompt", "DEFAULT_BENCH_SHOTS", "DEFAULT_POOL_SIZE", "DEFAULT_PROTOCOL", "FEW_SHOT_SENTENCE",
-    "MCQA_CATEGORY", "OFFICIAL_SENTENCE", "PAPER_TEMPLATE", "PROTOCOLS", "PromptTemplate", "Protocol",
+    "OFFICIAL_SENTENCE", "PAPER_TEMPLATE", "PROTOCOLS", "PromptTemplate", "Protocol",
     "ShotPool", "TRAIN_EQUIVALENT", "bench_num_shots", "choose_shot_pool", "fit_prompt", "get_protocol",
     "iter_bench_prompts", "iter_task_prompts", "official_parts", "render_instance", "render_messages",
     "render_plain", "render_prompt", "shot_donor", "stable_seed", "to_messages",

@@ -22,8 +22,6 @@ from medsins_datasets.prompts.render import (
 from medsins_datasets.registry.benchmark import benchmark_settings
 from medsins_datasets.registry.tasks import Task, get_task
 
-MCQA_CATEGORY = "Multiple-choice Question Answering"
-
 
 #: shots per benchmark prompt (both protocols; the paper protocol makes MCQA zero-shot), from
 #: ``defaults.shots`` of ``data/benchmark.yaml``
@@ -43,7 +41,7 @@ class Protocol:
     split in the source, draw shots from the evaluated file itself (the evaluated instance
     excluded) instead of going zero-shot; ``train_equivalents``: test-only tasks borrow the
     train split of their training equivalent (:data:`TRAIN_EQUIVALENT`); ``max_new_tokens``:
-    one output budget for every task (None: the per-category budgets of ``bench``);
+    one output budget for every task (None: the per-category budgets of ``data/benchmark.yaml``);
     ``max_prompt_tokens``: prompts are cut to their first N tokens, as the official code's
     ``tokenizer(..., max_length=2048, truncation=True)`` does.
     """
@@ -54,7 +52,7 @@ class Protocol:
     mcqa_shots: int = DEFAULT_BENCH_SHOTS
     shots_from_test: bool = True
     train_equivalents: bool = False
-    max_new_tokens: int | None = 200
+    max_new_tokens: int | None = benchmark_settings().defaults.official_max_new_tokens
     max_prompt_tokens: int | None = 2048
     sentence: str = OFFICIAL_SENTENCE
 
