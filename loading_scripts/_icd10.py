@@ -1,4 +1,4 @@
-"""ICD-10-CM / ICD-10-PCS code tables as CMS publishes them (public domain).
+"""ICD-10-CM / ICD-10-PCS code tables as CMS publishes them.
 
 CMS's yearly "Code Descriptions in Tabular Order" downloads hold, per code system:
 

@@ -35,8 +35,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="bc2gm",
     source="BC2GM",
-    homepage="https://biocreative.bioinformatics.udel.edu/tasks/biocreative-ii/task-1a-gene-mention-tagging/",
-    license="CC BY 4.0 as redistributed by MTL-Bioinformatics-2016 (the BioCreative II corpus terms also apply)",
     access="public",
     raw_files=iob_raw_files(FOLDER),
     task_ids=(TASK,),

@@ -61,8 +61,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="bc4chemd",
     source="BC4-Chem",
-    homepage="https://biocreative.bioinformatics.udel.edu/tasks/biocreative-iv/chemdner/",
-    license="unknown (redistribution status unclear per MTL-Bioinformatics-2016; CHEMDNER corpus terms apply)",
     access="public",
     raw_files=tuple(
         RawFile(f"BC4CHEMD*/{name}", f"BC4CHEMD {name} (IOB or IOBES; folder {', '.join(FOLDERS)}; from {MTL_HOMEPAGE})",

@@ -56,8 +56,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="bc5cdr",
     source="BioCreative V (BC5CDR)",
-    homepage="https://biocreative.bioinformatics.udel.edu/tasks/biocreative-v/track-3-cdr/",
-    license="CC BY 4.0 as redistributed by MTL-Bioinformatics-2016 (the BC5CDR corpus terms also apply)",
     access="public",
     raw_files=tuple(
         RawFile(f"{folder}/{name}", f"{folder} {name} (IOB, from {MTL_HOMEPAGE})", required=name != "devel.tsv")

@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import load_json, where
 
 TASK = "task104"
-HOMEPAGE = "http://bioasq.org/"
+HOMEPAGE = source_dataset("BIOASQ").homepage  # data/sources.csv
 DEFINITIONS = {TASK: "Answer the biomedical question below with a short paragraph that gives the key facts."}
 
 
@@ -57,8 +58,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="bioasq",
     source="BIOASQ",
-    homepage=HOMEPAGE,
-    license="BioASQ terms (registration required)",
     access="unknown",
     raw_files=(RawFile("**/training*b*.json", "BioASQ Task B training file, e.g. training12b.json"),),
     task_ids=(TASK,),

@@ -33,12 +33,13 @@ import random
 from pathlib import Path
 from typing import Iterator
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import Outputs, heldout, iter_csv, iter_jsonl, json_records, load_json, where
 
-HOMEPAGE = "https://huggingface.co/datasets/FremyCompany/BioLORD-Dataset"
+HOMEPAGE = source_dataset("BioLORD").homepage  # data/sources.csv
 NAME_COLUMNS = ("name", "concept_name", "concept", "term", "label", "sentence1", "anchor")
 DEF_COLUMNS = ("definition", "description", "desc", "sentence2", "positive", "text")
 PATTERNS = ("*.parquet", "*.csv", "*.tsv", "*.jsonl", "*.json")
@@ -157,8 +158,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="biolord",
     source="BioLORD",
-    homepage=HOMEPAGE,
-    license="see the dataset card (MIT for the authors' work; UMLS / SNOMED CT licence terms apply)",
     access="public",
     raw_files=tuple(RawFile(pat, f"BioLORD-Dataset data files ({HOMEPAGE}); any of parquet/csv/tsv/jsonl/json, "
                                  "also under data/", required=False) for pat in PATTERNS),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -25,7 +26,7 @@ from ._rawfiles import json_records, load_json, where
 
 logger = logging.getLogger(__name__)
 
-HOMEPAGE = "https://github.com/Kent0n-Li/ChatDoctor"
+HOMEPAGE = source_dataset("ChatDoctor").homepage  # data/sources.csv
 #: task id -> (file name patterns, lower-cased substring rule, answer field)
 FILES = {
     "task66": (("chatdoctor5k.json", "GenMedGPT-5k.json"), "output"),
@@ -74,8 +75,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="chatdoctor",
     source="ChatDoctor",
-    homepage=HOMEPAGE,
-    license="Apache-2.0 (see the repository; the conversations come from HealthCareMagic and iCliniq)",
     access="public",
     raw_files=(
         RawFile("*5k.json", "chatdoctor5k.json / GenMedGPT-5k.json (-> task66)", required=False),

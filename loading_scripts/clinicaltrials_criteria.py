@@ -52,7 +52,7 @@ from ._rawfiles import _read_guard, load_json, where
 logger = logging.getLogger(__name__)
 
 TASK = "task77"
-HOMEPAGE = "https://github.com/uw-bionlp/clinical-trials-gov-data"
+DOWNLOAD = "https://github.com/uw-bionlp/clinical-trials-gov-data"
 DOCS = "data/docs/brat"
 SPERT = "data/ner/spert"
 SPLITS = {"train": "train.json", "validation": "dev.json", "test": "test.json"}
@@ -177,11 +177,10 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="clinicaltrials_criteria",
     source="Clinical-Trials.gov",
-    homepage=HOMEPAGE,
-    license="see the repository (LCT corpus; ClinicalTrials.gov texts are US public domain)",
     access="public",
+    download=DOWNLOAD,
     raw_files=(
-        RawFile(f"{SPERT}/train.json", f"LCT training annotations, SpERT JSON ({HOMEPAGE})"),
+        RawFile(f"{SPERT}/train.json", f"LCT training annotations, SpERT JSON ({DOWNLOAD})"),
         RawFile(f"{SPERT}/dev.json", "LCT development annotations (-> validation)", required=False),
         RawFile(f"{SPERT}/test.json", "LCT test annotations (-> test)", required=False),
         RawFile(f"{DOCS}/**/*.txt", "the trials' eligibility criteria texts (data/docs/brat/batch*/NCT*.txt)"),

@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -28,7 +29,7 @@ from ._rawfiles import Outputs, _raise_csv_field_limit, _read_guard, where
 logger = logging.getLogger(__name__)
 
 TASK = "task120"
-HOMEPAGE = "https://github.com/zhangsheng93/cMedQA2"
+HOMEPAGE = source_dataset("CMedQA2").homepage  # data/sources.csv
 SPLIT_FILES = {"train": "train_candidates.txt", "validation": "dev_candidates.txt", "test": "test_candidates.txt"}
 DEFINITIONS = {TASK: "As a doctor, answer the Chinese question below from an online medical community, in Chinese and in detail."}
 
@@ -112,8 +113,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="cmedqa2",
     source="CMedQA2",
-    homepage=HOMEPAGE,
-    license="see the repository",
     access="public",
     raw_files=(
         RawFile("question.*", "question.csv (or question.zip): question_id, content"),

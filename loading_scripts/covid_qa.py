@@ -53,8 +53,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="covid_qa",
     source="COVID-QA",
-    homepage="https://github.com/deepset-ai/COVID-QA",
-    license="Apache-2.0",
     access="public",
     raw_files=(RawFile("*covidQA*.json", f"COVID-QA in SQuAD format ({HOMEPAGE})"),),
     task_ids=(TASK,),

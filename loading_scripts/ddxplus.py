@@ -50,7 +50,7 @@ from medsins_datasets.errors import SourceError
 from ._rawfiles import end_with_period, first_match, iter_csv, load_json, where
 
 TASK = "task130"
-HOMEPAGE = "https://github.com/mila-iqia/ddxplus (data: figshare.com/articles/dataset/DDXPlus_Dataset_English_/22687585)"
+DOWNLOAD = "https://github.com/mila-iqia/ddxplus (data: figshare.com/articles/dataset/DDXPlus_Dataset_English_/22687585)"
 SPLITS = {"train": "train", "validation": "validate", "test": "test"}
 COLUMNS = ("AGE", "SEX", "PATHOLOGY", "EVIDENCES", "INITIAL_EVIDENCE")
 ANSWER_PREFIX = "The diagnosis result is"
@@ -150,7 +150,7 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
     decoder = Decoder(data_dir / "release_evidences.json", data_dir / "release_conditions.json")
     files = {split: _patients_file(data_dir, prefix) for split, prefix in SPLITS.items()}
     if not any(files.values()):
-        raise SourceError(f"DDXPlus: no release_{{train,validate,test}}_patients(.zip) in {data_dir} (see {HOMEPAGE})")
+        raise SourceError(f"DDXPlus: no release_{{train,validate,test}}_patients(.zip) in {data_dir} (see {DOWNLOAD})")
     text = definition(decoder.candidates)
     for split, path in files.items():
         if path is None:
@@ -168,9 +168,8 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="ddxplus",
     source="DDXPlus",
-    homepage=HOMEPAGE,
-    license="CC BY 4.0",
     access="public",
+    download=DOWNLOAD,
     raw_files=(
         RawFile("release_evidences.json", "evidence dictionary (question_en, value_meaning) of the release"),
         RawFile("release_conditions.json", "condition dictionary (cond-name-eng) of the release"),

@@ -230,8 +230,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="disease_ontology",
     source="DO",
-    homepage="https://disease-ontology.org/",
-    license="CC0 1.0",
     access="public",
     raw_files=(
         RawFile(FILE, f"Human Disease Ontology terms: id, label, parent label -> task47 ({HOMEPAGE})", required=False),

@@ -44,6 +44,7 @@ import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -52,7 +53,7 @@ from ._xml import parse_xml
 
 logger = logging.getLogger(__name__)
 
-HOMEPAGE = "https://sourceforge.net/projects/ebmsumcorpus/"
+HOMEPAGE = source_dataset("EBM Summariser Corpus").homepage  # data/sources.csv
 FILE = "ClinicalInquiries.xml"
 TEST_FRACTION = 0.10
 DEFINITIONS = {
@@ -115,8 +116,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="ebms",
     source="EBM Summariser Corpus",
-    homepage=HOMEPAGE,
-    license="unknown (see the corpus page; texts from the Journal of Family Practice Clinical Inquiries)",
     access="public",
     raw_files=(RawFile(FILE, f"the corpus XML ({HOMEPAGE})"),),
     task_ids=("task99", "task100"),

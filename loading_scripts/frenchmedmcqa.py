@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -34,7 +35,7 @@ from ._rawfiles import load_json, text_field, where
 logger = logging.getLogger(__name__)
 
 TASK = "task60"
-HOMEPAGE = "https://github.com/qanastek/FrenchMedMCQA"
+HOMEPAGE = source_dataset("FrenchMedMCQA").homepage  # data/sources.csv
 FILES = {"train": "train.json", "validation": "dev.json", "test": "test.json"}
 DEFINITIONS = {TASK: "Given a question and a list of options, select the correct answer(s) from the options directly."}
 
@@ -79,8 +80,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="frenchmedmcqa",
     source="FrenchMedMCQA",
-    homepage=HOMEPAGE,
-    license="Apache-2.0",
     access="public",
     raw_files=(
         RawFile("train.json", f"FrenchMedMCQA training questions, JSON list ({HOMEPAGE})"),

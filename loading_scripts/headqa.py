@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -39,7 +40,7 @@ from ._mcqa import LETTERS, official_answer, official_input
 from ._rawfiles import load_json, where
 
 TASK = "task129"
-HOMEPAGE = "https://github.com/aghie/head-qa"
+HOMEPAGE = source_dataset("HeadQA").homepage  # data/sources.csv
 FILES = {"train": "train_HEAD.json", "validation": "dev_HEAD.json", "test": "test_HEAD.json"}
 DEFINITIONS = {TASK: "Given a question and a list of options, select the correct answer from the options directly."}
 
@@ -97,8 +98,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="headqa",
     source="HeadQA",
-    homepage=HOMEPAGE,
-    license="MIT",
     access="public",
     raw_files=(
         RawFile("train_HEAD.json", f"HEAD-QA Spanish training questions ({HOMEPAGE}, ES_HEAD download)"),

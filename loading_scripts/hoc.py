@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 from medsins_datasets.scoring import HOC_LABELS
@@ -28,7 +29,7 @@ from medsins_datasets.scoring import HOC_LABELS
 from ._rawfiles import _read_guard, heldout, where
 
 TASK = "task106"
-HOMEPAGE = "https://github.com/sb895/Hallmarks-of-Cancer"
+HOMEPAGE = source_dataset("HoC").homepage  # data/sources.csv
 TEST_FRACTION = 0.10
 NO_HALLMARK = "None of the ten hallmarks."
 #: Canonical spelling (as in the official definition) keyed by the lower-cased name.
@@ -81,8 +82,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="hoc",
     source="HoC",
-    homepage=HOMEPAGE,
-    license="GPL-3.0",
     access="public",
     raw_files=(
         RawFile("text/*.txt", f"HoC abstracts, one file per PubMed id ({HOMEPAGE})"),

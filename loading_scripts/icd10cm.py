@@ -1,4 +1,4 @@
-"""ICD-10-CM code table (CMS / CDC, public domain) -> task115, ICD-10-CM code explanation.
+"""ICD-10-CM code table (CMS / CDC) -> task115, ICD-10-CM code explanation.
 
 Raw file: CMS's ``icd10cm_order_<year>.txt`` (every code, category headers included) or
 ``icd10cm_codes_<year>.txt`` (valid codes only), from the yearly "Code Descriptions in
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 
-from ._icd10 import display_code, load_system
+from ._icd10 import CMS_URL, display_code, load_system
 
 TASK = "task115"
 DEFINITIONS = {
@@ -43,9 +43,8 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="icd10cm",
     source="ICD-10-CM",
-    homepage="https://www.cms.gov/medicare/coding-billing/icd-10-codes",
-    license="public domain (US government work)",
     access="public",
+    download=CMS_URL,
     raw_files=(
         RawFile("**/icd10cm[_-]*.txt", "CMS ICD-10-CM table: icd10cm_order_<year>.txt or icd10cm_codes_<year>.txt"),
     ),

@@ -35,6 +35,7 @@ import logging
 import re
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -44,7 +45,7 @@ from ._rawfiles import iter_jsonl, text_field, where
 logger = logging.getLogger(__name__)
 
 TASK = "task59"
-HOMEPAGE = "https://github.com/jungokasai/IgakuQA"
+HOMEPAGE = source_dataset("IgakuQA").homepage  # data/sources.csv
 TEST_YEARS = ("2022",)
 BLOCK_FILE = re.compile(r"^\d{3}-[A-Z]\.jsonl$")
 DEFINITIONS = {TASK: "Given a question and a list of options, select the correct answer(s) from the options directly."}
@@ -97,8 +98,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="igakuqa",
     source="IgakuQA",
-    homepage=HOMEPAGE,
-    license="see repository (exam questions of the Japanese MHLW)",
     access="public",
     raw_files=(RawFile("*/[0-9][0-9][0-9]-[A-Z].jsonl", f"IgakuQA exam blocks <year>/<exam>-<block>.jsonl ({HOMEPAGE}, data/)"),),
     task_ids=(TASK,),

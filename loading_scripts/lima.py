@@ -28,6 +28,7 @@ import logging
 import re
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -36,7 +37,7 @@ from ._rawfiles import iter_jsonl, where
 logger = logging.getLogger(__name__)
 
 TASK = "task40"
-HOMEPAGE = "https://huggingface.co/datasets/GAIR/lima"
+HOMEPAGE = source_dataset("LIMA").homepage  # data/sources.csv
 FILE = "train.jsonl"
 DEFINITIONS = {TASK: ("Answer the following informal question about health, medicine or medical care. "
                       "The answer may be a word, a phrase or a few sentences.")}
@@ -88,8 +89,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="lima",
     source="LIMA",
-    homepage=HOMEPAGE,
-    license="CC BY-NC-SA 4.0 / the licences of its sources (see the dataset card; gated)",
     access="public",
     raw_files=(
         RawFile(FILE, f"LIMA training conversations, JSON lines with 'conversations' ({HOMEPAGE})"),

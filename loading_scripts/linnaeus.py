@@ -38,8 +38,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="linnaeus",
     source="Linnaeus Corpus",
-    homepage="https://linnaeus.sourceforge.net/",
-    license="CC BY 3.0 (LINNAEUS); CC BY 4.0 as redistributed by MTL-Bioinformatics-2016",
     access="public",
     raw_files=iob_raw_files(FOLDER),
     task_ids=(TASK,),

@@ -22,7 +22,7 @@ from medsins_datasets.errors import SourceError
 from ._rawfiles import Outputs, first_match, iter_csv, where
 
 TASK = "task108"
-HOMEPAGE = "https://biocreative.bioinformatics.udel.edu/tasks/biocreative-vii/track-5/"
+DOWNLOAD = "https://biocreative.bioinformatics.udel.edu/tasks/biocreative-vii/track-5/"
 FILES = {"train": ("BC7-LitCovid-Train.csv",), "validation": ("BC7-LitCovid-Dev.csv",),
          "test": ("BC7-LitCovid-Test-GS.csv", "BC7-LitCovid-Test.csv")}
 TOPICS = {"treatment": "treatment", "mechanism": "mechanism", "prevention": "prevention", "case report": "case report",
@@ -37,7 +37,7 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
     out = Outputs(writer, DEFINITIONS)
     files = {split: first_match(data_dir, names) for split, names in FILES.items()}
     if files["train"] is None:
-        raise SourceError(f"LitCovid: no BC7-LitCovid-Train.csv in {data_dir} (distributed via {HOMEPAGE})")
+        raise SourceError(f"LitCovid: no BC7-LitCovid-Train.csv in {data_dir} (distributed via {DOWNLOAD})")
     for split, path in files.items():
         if path is None:
             continue
@@ -62,9 +62,8 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="litcovid",
     source="LitCovid",
-    homepage=HOMEPAGE,
-    license="public domain (US government work)",
     access="public",
+    download=DOWNLOAD,
     raw_files=(
         RawFile("BC7-LitCovid-Train.csv", "training articles"),
         RawFile("BC7-LitCovid-Dev.csv", "development articles (-> validation)", required=False),

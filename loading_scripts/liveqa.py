@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._xml import clean_text, parse_xml
 
 TASK = "task62"
-HOMEPAGE = "https://github.com/abachaa/LiveQA_MedicalTask_TREC2017"
+HOMEPAGE = source_dataset("LiveQA").homepage  # data/sources.csv
 DEFINITIONS = {TASK: "A patient has sent the message below. As a doctor, answer the medical question(s) it asks."}
 
 
@@ -55,8 +56,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="liveqa",
     source="LiveQA",
-    homepage=HOMEPAGE,
-    license="see the repository (TREC 2017 LiveQA medical data)",
     access="public",
     raw_files=(RawFile("TREC-2017-LiveQA-Medical-Train-*.xml", "the training question files Train-1 and Train-2"),),
     task_ids=(TASK,),

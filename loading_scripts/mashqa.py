@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -39,7 +40,7 @@ from ._rawfiles import first_match, iter_squad, where
 logger = logging.getLogger(__name__)
 
 TASK = "task101"
-HOMEPAGE = "https://github.com/mingzhu0527/MASHQA"
+HOMEPAGE = source_dataset("MASHQA").homepage  # data/sources.csv
 #: MedS-Ins split -> the file-name prefix of the MASH-QA split
 SPLITS = {"train": "train", "validation": "val", "test": "test"}
 VARIANTS = ("full", "consec")
@@ -101,8 +102,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mashqa",
     source="MASHQA",
-    homepage=HOMEPAGE,
-    license="see the repository (WebMD-derived research data)",
     access="public",
     raw_files=(
         RawFile("train_webmd_squad_v2_*.json", f"MASH-QA training split, SQuAD v2 layout ({HOMEPAGE})"),

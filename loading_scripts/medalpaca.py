@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -25,7 +26,7 @@ from ._rawfiles import iter_jsonl, json_records, load_json, where
 
 logger = logging.getLogger(__name__)
 
-HOMEPAGE = "https://github.com/kbressem/medAlpaca"
+HOMEPAGE = source_dataset("WikiDoc").homepage  # data/sources.csv
 DEFINITIONS = {
     "task69": "Answer the medical question below as a knowledgeable doctor would.",
     "task70": "Answer the patient's question below about a disease, as a knowledgeable doctor would.",
@@ -84,8 +85,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="medalpaca",
     source="WikiDoc",
-    homepage=HOMEPAGE,
-    license="WikiDoc content CC BY-SA 3.0; flashcards: see the medAlpaca repository",
     access="public",
     raw_files=(
         RawFile("*wikidoc*.json*", "medical_meadow_wikidoc.json and/or ..._wikidoc_patient_information.json",

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import first_match, where
 
 TASK = "task65"
-HOMEPAGE = "https://github.com/abachaa/Medication_QA_MedInfo2019"
+HOMEPAGE = source_dataset("MedicationQA").homepage  # data/sources.csv
 DEFINITIONS = {TASK: ("Answer the consumer's question about a medication (its use, dose, side effects, interactions "
                       "or action) accurately and carefully.")}
 
@@ -65,8 +66,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="medicationqa",
     source="MedicationQA",
-    homepage=HOMEPAGE,
-    license="CC BY 4.0",
     access="public",
     raw_files=(RawFile("*.xlsx", "MedInfo2019-QA-Medications.xlsx (needs the openpyxl package)"),),
     task_ids=(TASK,),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -33,7 +34,7 @@ from ._rawfiles import load_json, where
 logger = logging.getLogger(__name__)
 
 TASK = "task102"
-HOMEPAGE = "https://osf.io/9d3tf/"
+HOMEPAGE = source_dataset("MEDIQA-AnS").homepage  # data/sources.csv
 FILE = "question_driven_answer_summarization_primary_dataset.json"
 SUMMARIES = ("multi_abs_summ", "multi_ext_summ")
 DEFINITIONS = {TASK: "Answer the consumer's health question below completely and in detail."}
@@ -76,8 +77,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mediqa_ans",
     source="MEDIQA-AnS",
-    homepage=HOMEPAGE,
-    license="CC BY 4.0",
     access="public",
     raw_files=(RawFile(FILE, f"MEDIQA-AnS primary dataset, JSON keyed by question id ({HOMEPAGE})"),),
     task_ids=(TASK,),

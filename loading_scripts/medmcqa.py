@@ -106,8 +106,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="medmcqa",
     source="MedMCQA",
-    homepage="https://medmcqa.github.io/",
-    license="MIT (original datasets' terms also apply)",
     access="public",
     raw_files=(
         RawFile(TEST_FILE, f"MedMCQA dev split (4,183 questions) as JSON lines -> task122 ({HOMEPAGE})", required=False),

@@ -163,8 +163,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mednli",
     source="MedNLI",
-    homepage="https://physionet.org/content/mednli/",
-    license="PhysioNet Credentialed Health Data License 1.5.0",
     access="credentialed",
     raw_files=(
         RawFile("mli_train_v1.jsonl", "MedNLI training pairs (JSON lines: sentence1, sentence2, gold_label)"),

@@ -40,8 +40,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="medqa",
     source="MedQA",
-    homepage="https://github.com/jind11/MedQA",
-    license="MIT (original datasets' terms also apply)",
     access="public",
     raw_files=(
         RawFile(FILES["task57"], f"MedQA USMLE 4-option test set, JSON lines ({HOMEPAGE})"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -23,7 +24,7 @@ from ._xml import clean_text, parse_xml
 logger = logging.getLogger(__name__)
 
 TASK = "task103"
-HOMEPAGE = "https://github.com/abachaa/MedQuAD"
+HOMEPAGE = source_dataset("MedQuAD").homepage  # data/sources.csv
 DEFINITIONS = {TASK: "Answer the consumer health question below in detail, as a trusted health information source would."}
 
 
@@ -57,8 +58,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="medquad",
     source="MedQuAD",
-    homepage=HOMEPAGE,
-    license="CC BY 4.0",
     access="public",
     raw_files=(RawFile("*_QA/*.xml", "the MedQuAD collection folders (1_CancerGov_QA/ ... ) of XML documents"),),
     task_ids=(TASK,),

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import heldout, where
 
 TASK = "task114"
-HOMEPAGE = "https://github.com/abachaa/MeQSum"
+HOMEPAGE = source_dataset("MeQSum").homepage  # data/sources.csv
 FILE = "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx"
 TEST_FRACTION = 0.10
 COLUMNS = ("File", "CHQ", "Summary")
@@ -109,8 +110,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="meqsum",
     source="MeQSum",
-    homepage=HOMEPAGE,
-    license="CC BY 4.0",
     access="public",
     raw_files=(RawFile(FILE, f"MeQSum questions and summaries, Excel workbook ({HOMEPAGE})"),),
     task_ids=(TASK,),

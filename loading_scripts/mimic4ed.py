@@ -153,8 +153,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mimic4ed",
     source="MIMIC4ED Benchmark",
-    homepage="https://github.com/nliulab/mimic4ed-benchmark",
-    license="PhysioNet Credentialed Health Data License 1.5.0 (MIMIC-IV-ED)",
     access="credentialed",
     raw_files=(
         RawFile("train.csv*", "benchmark training split (data_general_processing.py output)", required=False),

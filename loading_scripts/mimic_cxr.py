@@ -37,6 +37,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -49,7 +50,7 @@ from ._reports import reflow, sections
 logger = logging.getLogger(__name__)
 
 TASK = "task112"
-HOMEPAGE = "https://physionet.org/content/mimic-cxr/"
+HOMEPAGE = source_dataset("MIMIC-CXR").homepage  # data/sources.csv
 _REPORT_RE = re.compile(r"(?:^|/)p(\d+)/s(\d+)\.txt$")
 SPLIT_NAMES = {"train": "train", "validate": "validation", "validation": "validation", "test": "test"}
 
@@ -171,8 +172,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mimic_cxr",
     source="MIMIC-CXR",
-    homepage=HOMEPAGE,
-    license="PhysioNet Credentialed Health Data License 1.5.0",
     access="credentialed",
     raw_files=(
         RawFile("mimic-cxr-reports.zip", "MIMIC-CXR free-text reports archive (or its unpacked files/ folder)",

@@ -42,7 +42,7 @@ from ._rawfiles import Outputs, content_free_errors, first_match, iter_csv, wher
 logger = logging.getLogger(__name__)
 
 TASK = "task116"
-HOMEPAGE = "https://github.com/thomasnguyen92/MIMIC-IV-ICD-data-processing"
+DOWNLOAD = "https://github.com/thomasnguyen92/MIMIC-IV-ICD-data-processing"
 SPLIT_FILES = {
     "train": ("disch_train_split.csv", "disch_train_split.csv.gz", "train_full.csv", "train_full.csv.gz"),
     "validation": ("disch_dev_split.csv", "disch_dev_split.csv.gz", "dev_full.csv", "dev_full.csv.gz"),
@@ -61,7 +61,7 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
     if files["train"] is None and files["test"] is None:
         raise SourceError(
             f"MIMIC-IV ICD-10: no split file in {data_dir}: expected disch_train_split.csv (and disch_dev_split.csv, "
-            f"disch_test_split.csv), written by {HOMEPAGE} from MIMIC-IV (https://physionet.org/content/mimiciv/)"
+            f"disch_test_split.csv), written by {DOWNLOAD} from MIMIC-IV (https://physionet.org/content/mimiciv/)"
         )
     cm = load_system(data_dir, "cm", required=True)
     pcs = load_system(data_dir, "pcs", required=False, valid_only=True)
@@ -106,9 +106,8 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mimic_iv_icd10",
     source="MIMIC4ICD-10",
-    homepage=HOMEPAGE,
-    license="PhysioNet Credentialed Health Data License 1.5.0",
     access="credentialed",
+    download=DOWNLOAD,
     raw_files=(
         RawFile("disch_train_split.csv*", "training split (or train_full.csv) from MIMIC-IV-ICD-data-processing",
                 required=False),

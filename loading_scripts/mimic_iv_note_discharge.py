@@ -135,8 +135,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mimic_iv_note_discharge",
     source="MIMIC-IV-Notes",
-    homepage="https://physionet.org/content/mimic-iv-note/",
-    license="PhysioNet Credentialed Health Data License 1.5.0",
     access="credentialed",
     raw_files=(
         RawFile("discharge.csv*", "MIMIC-IV-Note discharge summaries, note/discharge.csv.gz (or unpacked .csv)"),

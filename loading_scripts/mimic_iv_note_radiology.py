@@ -228,8 +228,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mimic_iv_note_radiology",
     source="MIMIC-IV",
-    homepage="https://physionet.org/content/mimic-iv-note/",
-    license="PhysioNet Credentialed Health Data License 1.5.0",
     access="credentialed",
     raw_files=(
         RawFile("radiology.csv*", "MIMIC-IV-Note radiology reports, note/radiology.csv.gz (or unpacked .csv)"),

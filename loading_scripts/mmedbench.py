@@ -32,13 +32,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._mcqa import LETTERS, answer_body, answer_letters, official_input
 from ._rawfiles import iter_jsonl, text_field, where
 
-HOMEPAGE = "https://huggingface.co/datasets/Henrychur/MMedBench"
+HOMEPAGE = source_dataset("MMedBench").homepage  # data/sources.csv
 #: task id -> language file stem (order of task51-56 per the official Rationale.py: zh en fr ja ru es)
 TASKS = {"task51": "Chinese", "task52": "English", "task53": "French",
          "task54": "Japanese", "task55": "Russian", "task56": "Spanish"}
@@ -101,8 +102,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="mmedbench",
     source="MMedBench",
-    homepage=HOMEPAGE,
-    license="CC BY-NC-SA 4.0 (dataset card: CC BY-NC 4.0; original datasets' terms also apply)",
     access="public",
     raw_files=tuple(
         RawFile(f"{folder}/{lang}.jsonl", f"MMedBench {folder.lower()} questions in {lang}, JSON lines (MMedBench.zip, {HOMEPAGE})")

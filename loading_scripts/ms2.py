@@ -24,7 +24,7 @@ from medsins_datasets.errors import SourceError
 from ._rawfiles import Outputs, first_match, iter_csv, iter_review_studies, review_split_files
 
 TASK = "task109"
-HOMEPAGE = "https://github.com/allenai/mslr-shared-task"
+DOWNLOAD = "https://github.com/allenai/mslr-shared-task"
 SPLITS = {"train": "train", "validation": "dev"}
 DEFINITIONS = {TASK: ("Below are the background of a systematic review and the titles and abstracts of the studies it "
                       "includes. Summarize the main conclusions the studies support.")}
@@ -41,7 +41,7 @@ def _by_review(path: Path, column: str) -> dict[str, str]:
 
 def convert(data_dir: Path, writer: TaskWriter) -> None:
     out = Outputs(writer, DEFINITIONS)
-    for split, prefix, inputs, targets in review_split_files(data_dir, SPLITS, "MS2", HOMEPAGE):
+    for split, prefix, inputs, targets in review_split_files(data_dir, SPLITS, "MS2", DOWNLOAD):
         target = _by_review(targets, "Target")
         info = first_match(data_dir, (f"{prefix}-reviews-info.csv",))
         background = _by_review(info, "Background") if info is not None else {}
@@ -58,9 +58,8 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="ms2",
     source="MS2",
-    homepage=HOMEPAGE,
-    license="Apache-2.0 (MSLR release; Semantic Scholar dataset terms apply to the texts)",
     access="public",
+    download=DOWNLOAD,
     raw_files=(
         RawFile("train-inputs.csv", "studies of the training reviews (ReviewID, PMID, Title, Abstract)"),
         RawFile("train-targets.csv", "training review conclusions (ReviewID, Target)"),

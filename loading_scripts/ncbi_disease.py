@@ -35,8 +35,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="ncbi_disease",
     source="NCBI Disease Corpus",
-    homepage="https://www.ncbi.nlm.nih.gov/CBBresearch/Dogan/DISEASE/",
-    license="public domain (US government work); CC BY 4.0 as redistributed by MTL-Bioinformatics-2016",
     access="public",
     raw_files=iob_raw_files(FOLDER),
     task_ids=(TASK,),

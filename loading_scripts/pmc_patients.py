@@ -56,7 +56,7 @@ from ._rawfiles import Outputs, first_match, heldout, iter_csv, json_records, lo
 
 logger = logging.getLogger(__name__)
 
-HOMEPAGE = "https://github.com/pmc-patients/pmc-patients (data: huggingface.co/datasets/zhengyun21/PMC-Patients)"
+DOWNLOAD = "https://github.com/pmc-patients/pmc-patients (data: huggingface.co/datasets/zhengyun21/PMC-Patients)"
 DATA_FILES = ("PMC-Patients.csv", "PMC-Patients.json", "PMC-Patients-V2.json", "PMC-Patients_full.json")
 TEST_FRACTION = 0.05
 MAX_SIMILAR = 2
@@ -190,7 +190,7 @@ def retrieval_instance(query: Patient, pool: list[Patient], by_uid: dict[str, Pa
 def convert(data_dir: Path, writer: TaskWriter) -> None:
     path = first_match(data_dir, DATA_FILES)
     if path is None:
-        raise SourceError(f"PMC-Patients: none of {', '.join(DATA_FILES)} in {data_dir} (see {HOMEPAGE})")
+        raise SourceError(f"PMC-Patients: none of {', '.join(DATA_FILES)} in {data_dir} (see {DOWNLOAD})")
     patients = read_patients(path)
     test_pmids, dev_pmids = _pmid_set(data_dir, "test_PMIDs.json"), _pmid_set(data_dir, "dev_PMIDs.json")
 
@@ -228,9 +228,8 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="pmc_patients",
     source="PMC-Patient",
-    homepage=HOMEPAGE,
-    license="CC BY-NC-SA 4.0",
     access="public",
+    download=DOWNLOAD,
     raw_files=(
         RawFile("PMC-Patients*.*", "PMC-Patients.csv (or PMC-Patients.json / -V2.json / _full.json)"),
         RawFile("*_PMIDs.json", "official split PMIDs from PMC-Patients-MetaData (optional)", required=False),

@@ -57,8 +57,8 @@ logger = logging.getLogger(__name__)
 
 TASK = "task107"
 SOURCE = "PubMed MeSH"
-HOMEPAGE = "https://ftp.ncbi.nlm.nih.gov/pubmed/baseline/"
-DISTRIBUTED = f"distributed at {HOMEPAGE} (updates: https://ftp.ncbi.nlm.nih.gov/pubmed/updatefiles/)"
+DOWNLOAD = "https://ftp.ncbi.nlm.nih.gov/pubmed/baseline/"
+DISTRIBUTED = f"distributed at {DOWNLOAD} (updates: https://ftp.ncbi.nlm.nih.gov/pubmed/updatefiles/)"
 SEPARATOR = "; "
 DEFINITIONS = {TASK: (
     "You will be provided with an medical article from PubMed. You need to complete a multi-label "
@@ -239,9 +239,8 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="pubmed_mesh",
     source=SOURCE,
-    homepage=HOMEPAGE,
-    license="NLM terms and conditions (https://www.nlm.nih.gov/databases/download/terms_and_conditions.html)",
     access="public",
+    download=DOWNLOAD,
     raw_files=(
         RawFile("**/*.xml*", f"PubMed baseline/update files pubmed25nNNNN.xml.gz (or unpacked .xml), {DISTRIBUTED}"),
     ),

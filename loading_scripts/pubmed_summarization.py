@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import Outputs, first_match, iter_jsonl, where
 
 TASK = "task111"
-HOMEPAGE = "https://github.com/armancohan/long-summarization"
+HOMEPAGE = source_dataset("PubMed").homepage  # data/sources.csv
 SPLITS = {"train": ("train.txt", "train.jsonl"), "validation": ("val.txt", "val.jsonl"), "test": ("test.txt", "test.jsonl")}
 DEFINITIONS = {TASK: "Write the abstract of the biomedical research article below: a concise summary of its content."}
 
@@ -54,8 +55,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="pubmed_summarization",
     source="PubMed",
-    homepage=HOMEPAGE,
-    license="see the repository (PubMed Central open-access articles)",
     access="public",
     raw_files=(
         RawFile("train.txt", "pubmed-dataset training articles (JSON lines)"),

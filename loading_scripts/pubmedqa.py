@@ -139,8 +139,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="pubmedqa",
     source="PubMedQA",
-    homepage="https://pubmedqa.github.io/",
-    license="MIT",
     access="public",
     raw_files=(
         RawFile("ori_pqal.json", f"PQA-L: 1,000 expert-labelled questions keyed by PubMed id ({HOMEPAGE})"),

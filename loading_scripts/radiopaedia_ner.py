@@ -8,7 +8,7 @@ Provenance. The official MedS-Ins preparation script for task72,
 ``sentences[0]`` and the spans ``ner[0]`` (``[start, end, type]``, ``end`` inclusive) and writes
 ``repr([[" ".join(tokens[start:end + 1]), type], ...])`` as the output. The internal file is
 not public. The same contributor (Weike Zhao, MAGIC-AI4Med) is first author of RaTE-NER,
-https://huggingface.co/datasets/Angelakeke/RaTE-NER (CC BY-NC 4.0; paper arXiv:2406.16845), a
+https://huggingface.co/datasets/Angelakeke/RaTE-NER (paper arXiv:2406.16845), a
 radiology NER set with the same record layout, a Radiopaedia part, and task72's entity types
 (``label2idx.json``: ABNORMALITY, NON-ABNORMALITY, DISEASE, NON-DISEASE, ANATOMY); this
 converter reads that public release as the closest available source.
@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -54,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 TASK = "task72"
 SOURCE = "Radiopaedia Caption NER"
-HOMEPAGE = "https://huggingface.co/datasets/Angelakeke/RaTE-NER"
+HOMEPAGE = source_dataset("Radiopaedia Caption NER").homepage  # data/sources.csv
 FOLDER = "Radiopaedia"
 SPLITS = {"train": "train_span.json", "validation": "dev_span.json", "test": "test_span.json"}
 TYPES = ("ANATOMY", "ABNORMALITY", "NON-ABNORMALITY", "DISEASE", "NON-DISEASE")
@@ -123,8 +124,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="radiopaedia_ner",
     source=SOURCE,
-    homepage=HOMEPAGE,
-    license="CC BY-NC 4.0 (RaTE-NER dataset card)",
     access="public",
     raw_files=(
         RawFile(f"{FOLDER}/{SPLITS['train']}", f"RaTE-NER Radiopaedia training sentences, span format ({HOMEPAGE})"),

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
 from ._rawfiles import Outputs, iter_csv, iter_review_studies, review_split_files, where
 
 TASK = "task110"
-HOMEPAGE = "https://github.com/bwallace/RCT-summarization-data"
+HOMEPAGE = source_dataset("RCT").homepage  # data/sources.csv
 SPLITS = {"train": "train", "validation": "dev", "test": "test"}
 DEFINITIONS = {TASK: ("Below are the titles and abstracts of several randomized controlled trials on the same "
                       "question. Summarize the main conclusions that this body of evidence supports.")}
@@ -76,8 +77,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="rct",
     source="RCT",
-    homepage=HOMEPAGE,
-    license="see repository (abstracts from PubMed; conclusions from Cochrane reviews)",
     access="public",
     raw_files=(
         RawFile("train-inputs.csv", "trials of the training reviews (ReviewID, PMID, Title, Abstract)"),

@@ -35,6 +35,7 @@ import logging
 import re
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, RawFile, TaskWriter
 from medsins_datasets.errors import SourceError
 
@@ -43,7 +44,7 @@ from ._rawfiles import first_match, iter_jsonl, text_field, where
 logger = logging.getLogger(__name__)
 
 TASK = "task113"
-HOMEPAGE = "https://www.nactem.ac.uk/readability/"
+HOMEPAGE = source_dataset("Readibility").homepage  # data/sources.csv
 PATTERNS = ("train_plos.jsonl", "**/train_plos.jsonl")
 SUMMARY = "plain language summary"
 DEFINITIONS = {TASK: "Read the biomedical research article below and write a short summary of it for non-specialist readers."}
@@ -78,8 +79,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="readability",
     source="Readibility",
-    homepage=HOMEPAGE,
-    license="see the corpus page (PLOS articles are CC BY)",
     access="public",
     raw_files=(RawFile("**/train_plos.jsonl", f"PLOS readability corpus, training JSON lines ({HOMEPAGE})"),),
     task_ids=(TASK,),

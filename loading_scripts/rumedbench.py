@@ -59,8 +59,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="rumedbench",
     source="RuMedBench",
-    homepage="https://github.com/sb-ai-lab/MedBench",
-    license="Apache-2.0",
     access="public",
     raw_files=(
         RawFile(FILES["train"], f"RuMedDaNet training questions, JSON lines ({HOMEPAGE})"),

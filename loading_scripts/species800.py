@@ -28,13 +28,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medsins_datasets.registry.source_datasets import source_dataset
 from medsins_datasets.sources.converters import Converter, TaskWriter
 
 from ._iob import IOB_CLEAN_NOTE, iob_raw_files, write_ner
 
 FOLDER = "s800"
 TASK = "task128"
-HOMEPAGE = "https://species.jensenlab.org/"
+HOMEPAGE = source_dataset("Species-800").homepage  # data/sources.csv
 BIOBERT = "github.com/dmis-lab/biobert (NER data, folder s800/)"
 DEFINITIONS = {TASK: ("Given a sentence, list the names of the organisms it mentions, separated by commas. "
                       "If it mentions none, output \"There is no related enetity.\".")}
@@ -49,8 +50,6 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="species800",
     source="Species-800",
-    homepage=HOMEPAGE,
-    license="unknown (Species-800 corpus terms; see species.jensenlab.org)",
     access="public",
     raw_files=iob_raw_files(FOLDER, "Species-800", BIOBERT),
     task_ids=(TASK,),

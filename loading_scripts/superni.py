@@ -70,9 +70,8 @@ def convert(data_dir: Path, writer: TaskWriter) -> None:
 CONVERTER = Converter(
     name="superni",
     source="Super-NaturalInstructions",
-    homepage="https://github.com/allenai/natural-instructions",
-    license="Apache-2.0",
     access="public",
+    download="https://github.com/allenai/natural-instructions",
     raw_files=tuple(
         RawFile(f"task{n}_*.json", f"SuperNI task {n} (-> {tid})", required=False)
         for n, tid in sorted(SUPERNI_TO_OFFICIAL.items())

@@ -257,9 +257,10 @@ Please cite the datasets you use:
 
 $citations
 
-and MedS-Bench: Chaoyi Wu, Pengcheng Qiu, Jinxin Liu, Hongfei Gu, Na Li, Ya Zhang, Yanfeng Wang and
-Weidi Xie. Towards Evaluating and Building Versatile Large Language Models for Medicine.
-arXiv:2408.12547, 2024.
+and MedS-Bench:
+
+```bibtex
+$meds_citation```
 """)
 
 
@@ -392,6 +393,7 @@ def _cell(text: str) -> str:
 
 def build(data: Path, staging: Path, per_task: int, seed: int, max_chars: int) -> dict[str, int]:
     """Write the slice into ``staging``; return {official path: instances}."""
+    from medsins_datasets.builder.card import citation
     from medsins_datasets.sources.converters import get_converter
     from medsins_datasets.registry.tasks import get_task
 
@@ -462,6 +464,7 @@ def build(data: Path, staging: Path, per_task: int, seed: int, max_chars: int) -
         raw_rows="\n".join(f"| {SOURCES[c].name} | `{c}` | `{rel}` | {size} | `{digest}` |"
                            for c in used for rel, size, digest in raw[c]),
         citations="\n".join(f"- **{SOURCES[c].name}**: {SOURCES[c].citation}" for c in used),
+        meds_citation=citation(),  # the paper's BibTeX, from its one copy (data/citation.bib)
     )
     _write(staging / "README.md", card)
     _write(staging / ".gitattributes", GITATTRIBUTES)

@@ -8,28 +8,23 @@ unless ``MEDSINS_REQUIRE_SHARED=1`` (set by ``.ci/run``), where absence FAILS th
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+from fakehub import fake_hub, fake_hub_env  # noqa: F401  (fixtures for every test)
+from common import REPO_ROOT, SHARED, shared_file  # noqa: F401
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("MEDSINS_SHARED", REPO_ROOT.parent / "shared"))
-
-
-def shared_file(rel: str) -> Path:
-    """Path of ``../shared/<rel>``; skip (or fail under MEDSINS_REQUIRE_SHARED=1) if missing."""
-    p = SHARED / rel
-    if not p.exists():
-        msg = f"real data {p} is not available (../shared is absent or incomplete)"
-        if os.environ.get("MEDSINS_REQUIRE_SHARED") == "1":
-            pytest.fail(msg + " and MEDSINS_REQUIRE_SHARED=1")
-        pytest.skip(msg)
-    return p
-
+# the converter tests' helpers (tests/loading_scripts/helpers.py) can be imported from any test
+# module as ``from helpers import ...``, wherever pytest starts
+_CONVERTER_TESTS = str(Path(__file__).resolve().parent / "loading_scripts")
+if _CONVERTER_TESTS not in sys.path:
+    sys.path.append(_CONVERTER_TESTS)
 
 @pytest.fixture
 def superni_dir() -> Path:

@@ -21,7 +21,7 @@ Use it in-process with the ``fake_hub`` fixture and ``hub.patch(monkeypatch)``, 
 subprocess ``hub.env()`` (``HF_ENDPOINT``, ``HF_HUB_OFFLINE=0``, a dummy ``HF_TOKEN``...):
 ``huggingface_hub`` reads these variables when it is imported.
 
-    from fakehub import fake_hub  # noqa: F401  (the fixture)
+    (the fake_hub fixture is in tests/conftest.py)
 
     def test_push(fake_hub, monkeypatch):
         fake_hub.patch(monkeypatch)

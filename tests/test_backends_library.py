@@ -227,7 +227,7 @@ def test_cpu_flags_without_torch_capabilities(monkeypatch):
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
-    from tiny_model import tiny_model, tiny_tokenizer
+    from common import tiny_model, tiny_tokenizer
 
     d = tmp_path_factory.mktemp("tiny-model")
     tok = tiny_tokenizer(["Question: which drug? A. aspirin B. heparin Answer: A"] * 4)

@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, shared_file
-from fakehub import fake_hub, fake_hub_env  # noqa: F401  (fixtures)
+from common import REPO_ROOT, shared_file
 from openai_server import OpenAIServer
 
 from medsins_datasets import cli
@@ -51,7 +50,7 @@ def _lines(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory) -> Path:
-    from tiny_model import tiny_model, tiny_tokenizer
+    from common import tiny_model, tiny_tokenizer
 
     d = tmp_path_factory.mktemp("tiny-model")
     tok = tiny_tokenizer(["Input: outcome phrases of the trial were measured"] * 4)

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO_ROOT, SHARED, shared_file
+from common import REPO_ROOT, SHARED, shared_file
 from medsins_datasets.registry.tasks import get_task
 from medsins_datasets.sources.resolve import BENCH_CATEGORY_FOLDERS
 

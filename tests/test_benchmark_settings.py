@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from common import REPO_ROOT
 
 from medsins_datasets.registry.benchmark import (
     METRICS,

@@ -22,7 +22,7 @@ from medsins_datasets.prompts import iter_bench_prompts
 from medsins_datasets.registry.tasks import get_task
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tiny_model import tiny_model, tiny_tokenizer  # noqa: E402
+from common import tiny_model, tiny_tokenizer  # noqa: E402
 
 #: peak RSS allowed for ``bench --limit 2`` on a 50 MB instance with the tiny model; the unbounded
 #: tokenization needed 13 GB there, the bounded one about 0.75 GB

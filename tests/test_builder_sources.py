@@ -20,7 +20,7 @@ from medsins_datasets.sources.resolve import (
     resolve_source,
 )
 
-from conftest import shared_file
+from common import shared_file
 
 SUPERNI = "data/superni_medical"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from test_mixture import mcqa_instances
-from test_prompts import pubmedqa_instances, stage_pico, stage_pubmedqa, write_task_file
+from common import mcqa_instances
+from common import pubmedqa_instances, stage_pico, stage_pubmedqa, write_task_file
 from medsins_datasets.cli import main
 from medsins_datasets.contamination import BenchIndex, build_index, check_contamination, normalize, tokens
 from medsins_datasets.errors import MedsinsError

@@ -30,7 +30,7 @@ def _lines(path: Path) -> list[dict]:
 def work(tmp_path_factory) -> Path:
     """Task-file sources cut from the slice, their `medsins build` folders (each named `medsins`)
     and a tiny model whose tokenizer was trained on the slice's text."""
-    from tiny_model import tiny_model, tiny_tokenizer
+    from common import tiny_model, tiny_tokenizer
 
     w = tmp_path_factory.mktemp("suite")
     # (a) two slice tasks as published (test split only: shots come from the other test instances)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fakehub import TOKEN, fake_hub, fake_hub_env, git_blob_oid  # noqa: F401  (fixtures)
+from fakehub import TOKEN, git_blob_oid
 
 
 def _folder(tmp_path: Path) -> Path:

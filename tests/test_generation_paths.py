@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT
+from common import REPO_ROOT
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -41,7 +41,7 @@ def _slice_prompts(n_per_task: int = 2) -> list:
 @pytest.fixture(scope="module")
 def tiny():
     """A tiny Llama and its tokenizer, trained on the slice prompts' text."""
-    from tiny_model import tiny_model, tiny_tokenizer
+    from common import tiny_model, tiny_tokenizer
 
     prompts = _slice_prompts()
     tok = tiny_tokenizer([p.text for p in prompts])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,34 +11,21 @@ from pathlib import Path
 import datasets
 import pytest
 import yaml
+from common import OUTCOME_FILE, shared_file, stage_outcome_source
 
-from medsins_datasets import get_task
-from medsins_datasets.cli import main
-from medsins_datasets.errors import CredentialedDataError, SourceError
 from medsins_datasets.builder.manifest import BUILD_MANIFEST
 from medsins_datasets.builder.parquet import build
 from medsins_datasets.builder.push import push
+from medsins_datasets.cli import main
+from medsins_datasets.errors import CredentialedDataError, SourceError
 
-from conftest import shared_file
-
-REAL = "data/superni_medical/task181_outcome_extraction.json"
+REAL = OUTCOME_FILE
 
 
 @pytest.fixture
 def source(tmp_path) -> Path:
     return stage_outcome_source(tmp_path)
 
-
-def stage_outcome_source(tmp_path: Path) -> Path:
-    """The real SuperNI outcome-extraction file split into train (40) and test."""
-    root = tmp_path / "src"
-    (root / "test").mkdir(parents=True)
-    raw = json.loads(shared_file(REAL).read_text(encoding="utf-8"))
-    train, test = dict(raw), dict(raw)
-    train["Instances"], test["Instances"] = raw["Instances"][:40], raw["Instances"][40:]
-    (root / "task3_pico_outcome.json").write_text(json.dumps(train), encoding="utf-8")
-    (root / "test" / "task3_pico_outcome.json").write_text(json.dumps(test), encoding="utf-8")
-    return root
 
 
 def synthetic_credentialed(root: Path) -> None:
@@ -229,8 +215,8 @@ def test_build_never_touches_files_it_did_not_write(source, tmp_path, capsys):
 
 
 def test_concurrent_build_into_one_folder_fails_clearly(source, tmp_path):
-    from medsins_datasets.errors import MedsinsError
     from medsins_datasets._files import output_lock
+    from medsins_datasets.errors import MedsinsError
 
     out = tmp_path / "medsins"
     build(source, out, progress=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, shared_file
+from common import REPO_ROOT, shared_file
 
 
 @pytest.fixture(scope="module")

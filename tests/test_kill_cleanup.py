@@ -20,8 +20,8 @@ import pytest
 
 from medsins_datasets import _files as staging
 from medsins_datasets.cli import main
-from rawconv_helpers import FIXTURES
-from test_mixture import stage_all
+from helpers import FIXTURES
+from common import stage_all
 
 HANG = "import time\ndef _hang(*a, **k):\n    time.sleep(600)\n    yield from ()\n"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import evaluate
 import pytest
 
-from conftest import REPO_ROOT
+from common import REPO_ROOT
 from medsins_datasets import scoring as S
 from medsins_datasets.errors import MedsinsError, UnknownTaskError
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import evaluate
 import pytest
 import yaml
-from conftest import REPO_ROOT
-from fakehub import TOKEN, fake_hub, fake_hub_env  # noqa: F401  (fixtures)
+from common import REPO_ROOT
+from fakehub import TOKEN
 
 import medsins_datasets
 from medsins_datasets import cli

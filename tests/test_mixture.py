@@ -3,7 +3,6 @@ few-shot rows, determinism across processes, errors."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -13,10 +12,22 @@ from pathlib import Path
 
 import datasets
 import pytest
+from common import (
+    PICO_DEF,
+    REPO_ROOT,
+    pubmedqa_instances,
+    shared_file,
+    stage_all,
+    stage_pico,
+    write_task_file,
+)
 
-from conftest import REPO_ROOT, shared_file
-from test_prompts import PICO_DEF, pubmedqa_instances, stage_pico, stage_pubmedqa, write_task_file
-from medsins_datasets.errors import CredentialedDataError, MedsinsError, TaskFormatError, UnknownTaskError
+from medsins_datasets.errors import (
+    CredentialedDataError,
+    MedsinsError,
+    TaskFormatError,
+    UnknownTaskError,
+)
 from medsins_datasets.mixture import (
     PLAIN_SEPARATOR,
     MixtureSpec,
@@ -25,33 +36,12 @@ from medsins_datasets.mixture import (
     plan_mixture,
     render_training_row,
 )
-from medsins_datasets.prompts import FEW_SHOT_SENTENCE, OFFICIAL_SENTENCE, render_messages, render_plain
-
-
-def mcqa_instances(name: str, n: int) -> list[dict]:
-    """Real MedQA questions rendered as 'question + options' -> 'letter. option'."""
-    out = []
-    with open(shared_file(f"data/medqa_medmcqa/{name}.jsonl"), encoding="utf-8") as f:
-        for i, line in enumerate(f):
-            if i == n:
-                break
-            q = json.loads(line)
-            choices = q["choices"] if isinstance(q["choices"], list) else ast.literal_eval(q["choices"])
-            answer = (q["answer"] if isinstance(q["answer"], list) else ast.literal_eval(q["answer"]))[0]
-            opts = "\n".join(f"{chr(65 + j)}. {c}" for j, c in enumerate(choices))
-            out.append({"id": f"{name}-{q['problem_id']}", "input": f"{q['problem_text']}\n{opts}",
-                        "output": [f"{answer.upper()}. {choices[ord(answer) - 97]}"]})
-    return out
-
-
-def stage_all(root: Path) -> Path:
-    """pico_outcome (40 train / 8 test), pubmedqa_yes_no_maybe (60 train) + task123 test (20),
-    medqa_zh (30, Chinese): every instance is real data."""
-    src = stage_pico(root)
-    stage_pubmedqa(src)
-    write_task_file(src / "train" / "task58_medqa_zh.json", "task58", mcqa_instances("medqa_zh_4op", 30),
-                    Input_language=["Chinese"], Output_language=["Chinese"])
-    return src
+from medsins_datasets.prompts import (
+    FEW_SHOT_SENTENCE,
+    OFFICIAL_SENTENCE,
+    render_messages,
+    render_plain,
+)
 
 
 @pytest.fixture

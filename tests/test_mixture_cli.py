@@ -7,7 +7,7 @@ from collections import Counter
 
 import datasets
 
-from test_mixture import stage_all
+from common import stage_all
 from medsins_datasets.cli import main
 from medsins_datasets.mixture import MixtureSpec, build_mixture
 

@@ -7,8 +7,8 @@ from itertools import islice
 
 import pytest
 
-from test_mixture import stage_all
-from tiny_model import tiny_model, tiny_tokenizer
+from common import stage_all
+from common import tiny_model, tiny_tokenizer
 from medsins_datasets.mixture import MixtureSpec, build_mixture
 
 pytest.importorskip("trl")

@@ -29,7 +29,7 @@ CORPUS = ["Input: outcome phrases of the trial were measured", "Output: blood pr
 def write_tiny_gguf(path: Path, seed: int = 0):
     """A 2-layer Llama as a GGUF file: matrices in Q8_0, norms in F32, and the tiny tokenizer."""
     import gguf
-    from tiny_model import tiny_model, tiny_tokenizer
+    from common import tiny_model, tiny_tokenizer
 
     tok = tiny_tokenizer(CORPUS * 4)
     model = tiny_model(tok, seed=seed)

@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, shared_file
-from fakehub import fake_hub, fake_hub_env  # noqa: F401  (fixtures)
+from common import REPO_ROOT, shared_file
 
 from medsins_datasets import cli
 from medsins_datasets.prompts import (
@@ -287,7 +286,7 @@ def test_bench_limit_on_the_mirror_records_the_protocol(bench_mirror, tmp_path):
 
 
 def test_cli_bench_limit_on_the_mirror_with_a_tiny_model(bench_mirror, tmp_path):
-    from tiny_model import tiny_model, tiny_tokenizer
+    from common import tiny_model, tiny_tokenizer
 
     d = tmp_path / "tiny"
     tok = tiny_tokenizer(["Input: Question Options The right answer is"] * 4)
@@ -365,7 +364,7 @@ def test_hub_spec_reads_both_official_repos_shots_from_meds_ins(bench_mirror, tm
     rec = json.loads(capsys.readouterr().out.splitlines()[0])
     assert rec["num_shots"] == 3 and rec["messages"][0]["content"].count("Context: ") == 3
     # the runner on the same repos, with a tiny model: results name the commits read
-    from tiny_model import tiny_model, tiny_tokenizer
+    from common import tiny_model, tiny_tokenizer
 
     d = tmp_path / "tiny"
     tok = tiny_tokenizer(["Input: Question Options The right answer is"] * 4)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
+from common import REPO_ROOT
 
 PKG = REPO_ROOT / "medsins_datasets"
 NAME = "medsins_datasets"

@@ -8,12 +8,17 @@ from __future__ import annotations
 import json
 import logging
 import random
-import shutil
 from pathlib import Path
 
 import pytest
+from common import (
+    PICO_DEF,
+    pubmedqa_instances,
+    stage_pico,
+    stage_pubmedqa,
+    write_task_file,
+)
 
-from conftest import shared_file
 from medsins_datasets.errors import SourceError, UnknownTaskError
 from medsins_datasets.prompts import (
     FEW_SHOT_SENTENCE,
@@ -27,85 +32,8 @@ from medsins_datasets.prompts import (
     to_messages,
 )
 
-PICO_DEF = (
-    "In medical studies, treatments are tested within a group of study participants. To determine if a new "
-    "treatment works, various outcomes are measured in the people who take part in the study. You will be given "
-    "a sentence of a study report in which your task is to list the phrases that give information about the "
-    "outcomes of the study. You should list the phrases in the same order that they appear in the text, separated "
-    'by commas. If no information about the outcome is mentioned, just answer with: "not found".\n Outcomes '
-    "contain: outcomes measured in patients: like blood sugar,\n outcomes regarding the intervention: like "
-    "effectiveness, costs\n the score on a medical test or questionnaire,\n positive or negative events in the "
-    "patient groups: like quitting smoking, or adverse reactions.\n Do not mention numbers or results, "
-    "interpretations of outcomes, outcome mentions without relevant information."
-)
-PICO_TEST = 8  # instances moved from the converted file to the test split
-
-
 # ---------------------------------------------------------------- staging helpers (real data)
 
-
-def _split_task_file(path: Path, test_path: Path, n_test: int) -> None:
-    """Move the last ``n_test`` instances of a task file into a test-split file (same header)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    inst = data["Instances"]
-    train, test = dict(data, Instances=inst[:-n_test]), dict(data, Instances=inst[-n_test:])
-    test_path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(train, ensure_ascii=False), encoding="utf-8")
-    test_path.write_text(json.dumps(test, ensure_ascii=False), encoding="utf-8")
-
-
-def stage_pico(root: Path, *, definitions: bool = True) -> Path:
-    """task3 pico_outcome from the real SuperNI file through the real converter; 40 train / 8 test."""
-    from medsins_datasets.sources.converters import run_converter
-
-    raw = root / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shared_file("data/superni_medical/task181_outcome_extraction.json"), raw)
-    out = root / "src"
-    defs = shared_file("data/medsins_definitions/RewriteDefinitions.json") if definitions else None
-    run_converter("superni", raw, out, definitions=defs)
-    _split_task_file(out / "train" / "task3_pico_outcome.json", out / "test" / "task3_pico_outcome.json", PICO_TEST)
-    return out
-
-
-def pubmedqa_instances() -> tuple[list[dict], list[dict]]:
-    """Real PubMedQA PQA-L instances: (non-test, test), in the file's order, with PubMed ids."""
-    data = json.loads(shared_file("data/pubmedqa/ori_pqal.json").read_text(encoding="utf-8"))
-    test_ids = set(json.loads(shared_file("data/pubmedqa/test_ground_truth.json").read_text(encoding="utf-8")))
-
-    def inst(pmid: str, e: dict) -> dict:
-        ctx = " ".join(e["CONTEXTS"])
-        return {"id": f"pqal-{pmid}", "input": f"Context: {ctx}\nQuestion: {e['QUESTION']}",
-                "output": [e["final_decision"]]}
-
-    train = [inst(k, v) for k, v in data.items() if k not in test_ids]
-    test = [inst(k, v) for k, v in data.items() if k in test_ids]
-    return train, test
-
-
-def write_task_file(path: Path, task_id: str, instances: list[dict], **header) -> Path:
-    """A task file with the official original definition of ``task_id``."""
-    defs = json.loads(shared_file("data/medsins_definitions/RewriteDefinitions.json").read_text(encoding="utf-8"))
-    body = {"Definition": header.pop("definition", None) or defs[task_id]["original_def"],
-            "Input_language": ["English"], "Output_language": ["English"], **header, "Instances": instances}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
-def stage_pubmedqa(src: Path, *, n_train: int = 60, n_test: int = 20, leak: int = 0) -> Path:
-    """task124 (train, PQA-L minus its test ids) and test-only task123 (PQA-L test) in ``src``.
-
-    ``leak`` copies that many test instances into the training file (under new ids), as the
-    official Species-800 script did with its test file.
-    """
-    train, test = pubmedqa_instances()
-    test = test[:n_test]
-    train = train[:n_train] + [dict(t, id=f"leak-{t['id']}") for t in test[:leak]]
-    write_task_file(src / "task124_pubmedqa_yes_no_maybe.json", "task124", train)
-    # task123 has no official definition in RewriteDefinitions.json: it uses task124's
-    write_task_file(src / "test" / "task123_pubmedqa_pqal_test.json", "task124", test)
-    return src
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from test_prompts import PICO_DEF, stage_pico, stage_pubmedqa
+from common import PICO_DEF, stage_pico, stage_pubmedqa
 from medsins_datasets.cli import main
 
 

@@ -11,7 +11,6 @@ continue at step 5 and end with the same weights), and a run whose pushes the Hu
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,30 +19,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from conftest import REPO_ROOT, shared_file
+from common import REPO_ROOT, TINY_CONFIG, base_env, stage_superni
 from fakehub import FakeHub
 
 pytest.importorskip("trl")
 pytest.importorskip("accelerate")
 
-TINY_CONFIG = REPO_ROOT / "recipes" / "tiny" / "sft" / "config.yaml"
 REPO_ID = "tester/medsins-tiny-sft"
 TIMEOUT = 300
 
 
 # ------------------------------------------------------------------------------------- helpers
 
-
-def stage_superni(root: Path) -> Path:
-    """The real SuperNI task181 file converted to a MedS-Ins task folder (train/task3_pico_outcome.json)."""
-    from medsins_datasets.sources.converters import run_converter
-
-    raw = shared_file("data/superni_medical/task181_outcome_extraction.json").parent
-    out = root / "src"
-    run_converter("superni", raw, out)
-    assert (out / "train" / "task3_pico_outcome.json").is_file()
-    return out
 
 
 def accelerate_cmd(config_file: Path | None = None) -> list[str]:
@@ -56,13 +43,6 @@ def accelerate_cmd(config_file: Path | None = None) -> list[str]:
     return launcher + ["launch", *how, "--num_cpu_threads_per_process", "1", "recipes/sft.py",
                        "--config", str(TINY_CONFIG)]
 
-
-def base_env(tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1",
-                "HF_HOME": str(tmp / "hf_home"), "MEDSINS_CACHE": str(tmp / "medsins_cache"),
-                "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
-    return env
 
 
 def recipe_args(src: Path, out: Path, cache: Path, *extra: str) -> list[str]:
@@ -169,8 +149,8 @@ def second_runs(world):
 def test_trains_saves_and_loss_goes_down_on_a_fixed_batch(world):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from medsins_datasets.models import build_tiny_model
     from medsins_datasets.mixture import MixtureSpec, build_mixture
+    from medsins_datasets.models import build_tiny_model
 
     out = world["out"]
     assert checkpoints(out) == {"checkpoint-2", "checkpoint-4"}

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from conftest import REPO_ROOT
-from test_recipes_e2e import TINY_CONFIG, stage_superni
+from common import REPO_ROOT
+from common import TINY_CONFIG, stage_superni
 
 pytest.importorskip("trl")
 

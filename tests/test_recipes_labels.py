@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_mixture import stage_all
+from common import stage_all
 
 pytest.importorskip("trl")
 

@@ -16,8 +16,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from conftest import REPO_ROOT
-from test_recipes_e2e import TINY_CONFIG, base_env, stage_superni
+from common import REPO_ROOT
+from common import TINY_CONFIG, base_env, stage_superni
 
 pytest.importorskip("trl")
 

@@ -16,7 +16,7 @@ from medsins_datasets.cli import main
 from medsins_datasets.errors import UnknownTaskError
 from medsins_datasets.registry.tasks import all_tasks
 
-from conftest import shared_file
+from common import shared_file
 
 
 def test_registry_matches_reference_table():

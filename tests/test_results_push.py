@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fakehub import fake_hub, fake_hub_env  # noqa: F401  (fixtures)
 from huggingface_hub import DatasetCard, HfApi, ModelCard, parse_eval_result_entries
 
 from medsins_datasets import cli

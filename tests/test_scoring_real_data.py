@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_file
+from common import shared_file
 from medsins_datasets import scoring as S
 
 LETTERS = "ABCD"

@@ -11,7 +11,7 @@ from medsins_datasets.errors import TaskFormatError, UnknownTaskError
 from medsins_datasets.sources.resolve import LocalSource
 from medsins_datasets.taskfile.reader import ParseStats, iter_instances, read_header
 
-from conftest import shared_file
+from common import shared_file
 
 REAL = "data/superni_medical/task181_outcome_extraction.json"
 

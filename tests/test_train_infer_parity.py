@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
-from test_mixture import stage_all
-from test_recipes_e2e import stage_superni
+from common import REPO_ROOT
+from common import stage_all
+from common import stage_superni
 
 pytest.importorskip("trl")
 
@@ -80,7 +80,7 @@ def tiny_recipe_tokenizer(plan, script):
 
 
 def tiny_test_tokenizer(plan, script):
-    from tiny_model import tiny_tokenizer
+    from common import tiny_tokenizer
 
     return tiny_tokenizer(tr.tiny_corpus(plan, 2000), vocab_size=1024)
 

@@ -18,6 +18,7 @@ config of a build, or re-running an unchanged build, does not read the shards ag
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,13 @@ PRETTY_NAME = "MedS-Ins / MedS-Bench"
 TAGS = ["medical", "biomedical", "clinical", "instruction-tuning", "medsins"]
 SIZES_CACHE = ".medsins_card_sizes.json"
 LICENSE_NOTICE = "LICENSE-NOTICE.md"
+#: the paper's BibTeX entry: its one copy, read by the cards, the builder and the ``meds_bench`` metric
+CITATION_FILE = "citation.bib"
 
+
+def citation() -> str:
+    """The BibTeX entry of the MedS-Ins / MedS-Bench paper (``data/citation.bib``), ending with a newline."""
+    return resources.files("medsins_datasets").joinpath("data", CITATION_FILE).read_text(encoding="utf-8")
 
 
 def _size_category(n: int) -> str:
@@ -218,6 +225,7 @@ def dataset_card(out: str | Path, configs: list["ConfigBuild"]) -> "DatasetCard"
         credentialed_note=cred_note,
         task_rows="\n".join(rows),
         columns=_columns(),
+        citation=citation(),
     )
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 

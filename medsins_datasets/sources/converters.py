@@ -1,8 +1,11 @@
 """Framework for raw-source converters (the modules in ``loading_scripts/``).
 
 A converter module declares one :class:`Converter` named ``CONVERTER``: the source's name,
-homepage, licence, access, the raw files it expects and the official task ids it produces,
-plus a ``convert(data_dir, writer)`` function. Converters write task files through a
+access, the raw files it expects and the official task ids it produces, plus a
+``convert(data_dir, writer)`` function. It declares no homepage and no licence: those live once,
+in the source datasets' table ``data/sources.csv`` (:mod:`medsins_datasets.registry.source_datasets`),
+and :attr:`Converter.homepage` / :attr:`Converter.license` read them from there; ``download``
+says where the raw files come from when that is not the source's homepage. Converters write task files through a
 :class:`TaskWriter`, which streams instances into upstream-layout files
 (``train/task<ID>_<config>.json``, ``test/task<ID>_<config>.json``) in a temporary folder
 that replaces the output folder only once everything succeeded: nothing is half-written.
@@ -40,9 +43,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from medsins_datasets._files import check_own_folder, check_replaceable, discard, new_staging, publish
-from medsins_datasets.errors import CredentialedDataError, SourceError, UnknownTaskError
+from medsins_datasets.errors import SourceError, UnknownTaskError
 from medsins_datasets.progress import bar as progress_bar
 from medsins_datasets.registry.access import access_is_credentialed
+from medsins_datasets.registry.source_datasets import has_source_dataset, source_dataset
 from medsins_datasets.registry.tasks import Task, all_tasks, get_task
 from medsins_datasets.taskfile.definitions import REWRITES_FIELD, Definitions
 
@@ -63,10 +67,13 @@ class RawFile:
 
 @dataclass(frozen=True)
 class Converter:
+    """A raw-source converter's declaration. Homepage and licence are not declared here: they are
+    read from ``data/sources.csv`` (see :attr:`homepage`, :attr:`license`)."""
+
     name: str
+    #: the source as ``data/sources.csv`` names it (a distribution of several sources, such as
+    #: Super-NaturalInstructions, is not a row: it says where it is with ``download``)
     source: str
-    homepage: str
-    license: str
     access: str  # "public" | "credentialed" | "unknown"
     raw_files: tuple[RawFile, ...]
     task_ids: tuple[str, ...]
@@ -75,10 +82,48 @@ class Converter:
     notes: str = ""
     #: what ``--clean`` changes for this source ("" = nothing: the converter ignores the option)
     clean_note: str = ""
+    #: where the raw files this converter reads are distributed, when that is not the source's
+    #: homepage in ``data/sources.csv`` ("" = the homepage)
+    download: str = ""
 
     @property
     def tasks(self) -> list[Task]:
         return [get_task(t) for t in self.task_ids]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The registry sources of the tasks it produces (its own source first when it is one)."""
+        names = list(dict.fromkeys(get_task(t).source for t in self.task_ids))
+        if self.source in names:
+            names.remove(self.source)
+            names.insert(0, self.source)
+        return tuple(names)
+
+    @property
+    def homepage(self) -> str:
+        """The source's homepage from ``data/sources.csv`` (a distribution that is no row of the
+        table: where it is distributed)."""
+        return source_dataset(self.source).homepage if has_source_dataset(self.source) else self.download
+
+    @property
+    def license(self) -> str:
+        """The licence of its sources, from ``data/sources.csv``: the one licence when they share it,
+        else ``"<source>: <licence>; ..."``."""
+        lic = {name: source_dataset(name).license or "unknown" for name in self.sources}
+        if len(set(lic.values())) == 1:
+            return next(iter(lic.values()))
+        return "; ".join(f"{name}: {text}" for name, text in lic.items())
+
+    def source_licenses(self, task_ids: Iterable[str] | None = None) -> dict[str, dict[str, str]]:
+        """``{source: {"homepage", "license"}}`` from ``data/sources.csv`` for the sources of
+        ``task_ids`` (default: every task it declares)."""
+        names = self.sources if task_ids is None else dict.fromkeys(get_task(t).source for t in task_ids)
+        return {n: {"homepage": source_dataset(n).homepage, "license": source_dataset(n).license} for n in names}
+
+    @property
+    def raw_data_url(self) -> str:
+        """Where the raw files are distributed: ``download``, else the source's homepage."""
+        return self.download or self.homepage
 
     def check_raw_files(self, data_dir: Path) -> list[Path]:
         """Return the raw files found; raise naming every missing required file."""
@@ -96,7 +141,7 @@ class Converter:
             lines = "\n".join(f"  - {rf.pattern}: {rf.description}" for rf in missing)
             raise SourceError(
                 f"{self.source}: missing raw file(s) in {data_dir}:\n{lines}\n"
-                f"The source distributes them at {self.homepage}"
+                f"The source distributes them at {self.raw_data_url}"
             )
         return found
 
@@ -106,6 +151,8 @@ class Converter:
             "source": self.source,
             "homepage": self.homepage,
             "license": self.license,
+            "download": self.download,
+            "sources": self.source_licenses(),
             "access": self.access,
             "raw_files": [{"pattern": r.pattern, "description": r.description, "required": r.required} for r in self.raw_files],
             "tasks": list(self.task_ids),
@@ -368,6 +415,8 @@ def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
             "clean": bool(clean),
             "clean_applied": bool(clean and conv.clean_note),
             "tasks": writer.written,
+            # homepage and licence of the sources of the tasks written (read from data/sources.csv)
+            "sources": conv.source_licenses(get_task(cfg).task_id for cfg in writer.written),
         }
         if plan:
             manifest["test_sampling"] = {
@@ -386,11 +435,6 @@ def run_converter(name: str, data_dir: str | Path, out_dir: str | Path, *,
         raise
     logger.info("converted %s into %s: %s", conv.source, out_dir, writer.written)
     return writer.written
-
-
-def assert_not_credentialed_output(manifest: dict, action: str) -> None:
-    if manifest.get("credentialed"):
-        raise CredentialedDataError(f"refusing to {action}: the data is marked credentialed")
 
 
 def file_is_credentialed(path: Path, task: Task, fields: dict) -> bool:

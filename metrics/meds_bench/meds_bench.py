@@ -11,16 +11,10 @@ import datasets
 import evaluate
 
 from medsins_datasets import scoring
+from medsins_datasets.builder.card import citation
 
-_CITATION = """\
-@article{wu2024medsins,
-  title   = {Towards Evaluating and Building Versatile Large Language Models for Medicine},
-  author  = {Wu, Chaoyi and Qiu, Pengcheng and Liu, Jinxin and Gu, Hongfei and Li, Na and Zhang, Ya
-             and Wang, Yanfeng and Xie, Weidi},
-  journal = {arXiv preprint arXiv:2408.12547},
-  year    = {2024}
-}
-"""
+#: the paper's BibTeX entry, read from its one copy (medsins_datasets/data/citation.bib)
+_CITATION = citation()
 
 _DESCRIPTION = """\
 MedS-Bench scores model outputs on the 53 tasks of the MedS-Bench benchmark (12 categories:

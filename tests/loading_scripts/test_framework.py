@@ -1,28 +1,32 @@
-"""`medsins convert` options: --clean (threaded to the converters, recorded in the manifest) and the
-paper's per-task test sizes (--paper-test-sizes / --test-size): a seeded, order-keeping sample of
-each MedS-Bench task's test split, sizes read from the ``paper_test_size`` column of tasks.csv."""
+"""The converter framework (``medsins_datasets.sources.converters``) across converters: the
+``medsins convert`` options (``--clean`` threaded to the converters and recorded in the manifest;
+the paper's per-task test sizes ``--paper-test-sizes`` / ``--test-size``: a seeded, order-keeping
+sample of each MedS-Bench task's test split, sizes read from the ``paper_test_size`` column of
+tasks.csv), which converter the registry routes each task to, and the README's table of source
+datasets (``medsins sources --markdown``). What every converter must satisfy is in
+``test_contract.py``; each converter's own tests are in ``test_<converter>.py``."""
 
 from __future__ import annotations
 
 import csv
 import json
 import re
-from importlib import resources
 
 import pytest
 
-from conftest import shared_file
+from common import REPO_ROOT, shared_file
 from medsins_datasets.cli import main
-from medsins_datasets.sources.converters import (
-    TEST_SAMPLE_SEED,
-    converters,
-    paper_test_size_table,
-    run_converter,
-)
 from medsins_datasets.errors import SourceError
-from medsins_datasets.registry.tasks import all_tasks, get_task
+from medsins_datasets.sources.converters import converter_for_task, converters, get_converter, run_converter
+from importlib import resources
 
-from rawconv_helpers import FIXTURES, cli_convert, instances, manifest
+from medsins_datasets.cli.sources import markdown_table
+from medsins_datasets.registry.source_datasets import END_MARKER, START_MARKER, readme_section
+from medsins_datasets.registry.tasks import all_tasks, get_task, sources
+from medsins_datasets.sources.converters import TEST_SAMPLE_SEED, paper_test_size_table
+
+from helpers import FIXTURES, cli_convert, instances, manifest
+
 
 #: the sizes of the paper's supplementary A.2 ("During testing, we randomly sample N ...")
 PAPER = {
@@ -32,7 +36,6 @@ PAPER = {
                         *(f"task{i}" for i in range(83, 95)))},
     "task16": 25, "task100": 140,
 }
-
 
 def test_paper_test_sizes_are_data_for_benchmark_tasks_only():
     assert paper_test_size_table() == PAPER
@@ -47,7 +50,6 @@ def test_paper_test_sizes_are_data_for_benchmark_tasks_only():
     header = next(csv.reader(text.splitlines()))
     assert header[-1] == "paper_test_size" and len(all_tasks()) == 125
 
-
 #: a dataset's bullet in supplementary A.2 (its first words, spaces removed) -> the tasks it covers
 PAPER_BULLETS = {
     "MedQSum": ("task114",), "MIMIC-CXR": ("task112",), "MIMIC-IVReport": ("task78", *(f"task{i}" for i in range(83, 95))),
@@ -59,7 +61,6 @@ PAPER_BULLETS = {
     "PUBHEALTHVerification": ("task16",), "PubMedQAVerication": ("task12",), "EBMSjustificationverification": ("task100",),
     "MedNLI": ("task41", "task42"),
 }
-
 
 def test_paper_sizes_match_the_paper_text():
     """Each size is the "randomly sample N" of the dataset's bullet in supplementary A.2."""
@@ -79,10 +80,8 @@ def test_paper_sizes_match_the_paper_text():
     for name in ("RCT-Text", "ADECorpus", "PICO", "MedQA", "MedMCQA"):
         assert not re.search(r"randomlysampl(?:e|ed)\d+", bullets[name]), name
 
-
 def _ids(out, split, task):
     return [i.id for i in instances(out, split, task)]
-
 
 def test_paper_test_sizes_on_real_bc5cdr(capsys, tmp_path):
     raw = shared_file("data/bionlp_ner/BC5CDR-chem-IOB/test.tsv").parent.parent
@@ -117,7 +116,6 @@ def test_paper_test_sizes_on_real_bc5cdr(capsys, tmp_path):
     assert main(["build", "--source", str(out), "--out", str(tmp_path / "built"), "--no-progress"]) == 0
     assert "bc5cdr_chemical_ner (task126): train=9141, test=50" in capsys.readouterr().out
 
-
 def test_fixed_test_size_and_small_splits(tmp_path):
     out = tmp_path / "o"
     counts = run_converter("bc4chemd", FIXTURES / "bc4chemd", out, test_size=1)
@@ -134,7 +132,6 @@ def test_fixed_test_size_and_small_splits(tmp_path):
     run_converter("bc4chemd", FIXTURES / "bc4chemd", out)
     assert "test_sampling" not in manifest(out) and manifest(out)["tasks"]["bc4chemd_chemical_ner"]["test"] == 2
 
-
 def test_test_size_options_are_checked(capsys, tmp_path):
     with pytest.raises(SourceError, match="either the paper's test sizes .* or one size"):
         run_converter("bc4chemd", FIXTURES / "bc4chemd", tmp_path / "o", paper_test_sizes=True, test_size=5)
@@ -147,7 +144,6 @@ def test_test_size_options_are_checked(capsys, tmp_path):
     assert main(["convert", "bc4chemd", "--data-dir", str(FIXTURES / "bc4chemd"), "--out", str(tmp_path / "o"),
                  "--test-size", "none"]) == 2
     assert "expected a positive whole number" in capsys.readouterr().err
-
 
 def test_clean_is_recorded_and_ignored_by_converters_without_one(capsys, tmp_path):
     # a converter without a clean-up writes the same files with --clean, and the manifest says so
@@ -169,3 +165,53 @@ def test_clean_is_recorded_and_ignored_by_converters_without_one(capsys, tmp_pat
         "radiopaedia_ner"}
     assert main(["sources", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["clean"] is not None
+
+def test_registry_knows_the_bench_source_converters():
+    for tid, name in [("task130", "ddxplus"), ("task73", "pmc_patients"), ("task75", "pmc_patients"), ("task110", "rct"), ("task99", "ebms"), ("task100", "ebms"), ("task48", "biolord"), ("task50", "biolord")]:
+        assert converter_for_task(tid).name == name
+
+def test_registry_knows_the_new_converters():
+    for tid, name in [("task123", "pubmedqa"), ("task124", "pubmedqa"), ("task126", "bc5cdr"), ("task127", "bc5cdr"),
+                      ("task57", "medqa"), ("task58", "medqa"), ("task122", "medmcqa"), ("task60", "frenchmedmcqa"),
+                      ("task61", "rumedbench"), ("task106", "hoc"), ("task114", "meqsum"), ("task105", "covid_qa"),
+                      ("task47", "disease_ontology")]:
+        assert converter_for_task(tid).name == name
+
+def test_registry_knows_these_converters():
+    expected = {"task125": "bc4chemd", "task128": "species800", "task59": "igakuqa", "task129": "headqa",
+                "task63": "medmcqa", "task64": "medmcqa", "task122": "medmcqa", "task45": "disease_ontology",
+                "task46": "disease_ontology", "task47": "disease_ontology", **{f"task{i}": "mmedbench" for i in range(51, 57)}}
+    for tid, name in expected.items():
+        assert converter_for_task(tid).name == name, tid
+    for name in set(expected.values()):
+        conv = get_converter(name)
+        assert {t.source for t in conv.tasks} == {conv.source}
+
+@pytest.mark.parametrize("task,name", [("task101", "mashqa"), ("task102", "mediqa_ans"),
+                                       ("task77", "clinicaltrials_criteria"), ("task40", "lima"),
+                                       ("task113", "readability")])
+def test_registry_routes_more_sources(task, name):
+    assert converter_for_task(task).name == name
+
+def test_registry_knows_the_converters():
+    for tid, name in [("task66", "chatdoctor"), ("task70", "medalpaca"), ("task103", "medquad"), ("task62", "liveqa"),
+                      ("task65", "medicationqa"), ("task104", "bioasq"), ("task111", "pubmed_summarization"),
+                      ("task108", "litcovid"), ("task120", "cmedqa2"), ("task109", "ms2"), ("task115", "icd10cm"), ("task41", "mednli"),
+                      ("task84", "mimic_iv_note_radiology"), ("task76", "mimic_iv_note_discharge"),
+                      ("task112", "mimic_cxr"), ("task118", "mimic4ed"), ("task116", "mimic_iv_icd10")]:
+        assert converter_for_task(tid).name == name
+
+def test_readme_sources_table_is_current(capsys):
+    table = markdown_table()
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| Source |")]
+    assert len(rows) == len(sources()) == 58
+    assert any(r.startswith("| PubMedQA |") and "`pubmedqa`" in r and "task123" in r for r in rows)
+    assert any(r.startswith("| BC4-Chem |") and "`bc4chemd`" in r for r in rows)
+    assert any(r.startswith("| SEER |") and "| no |" in r for r in rows)
+    do_row = next(r for r in rows if r.startswith("| DO |"))
+    assert do_row.endswith("| task45, task46, task47 |")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "## Source datasets" in readme and START_MARKER in readme and END_MARKER in readme
+    assert readme_section(readme) == table, "README.md is stale: paste `medsins sources --markdown` between the markers"
+    assert main(["sources", "--markdown"]) == 0
+    assert capsys.readouterr().out.strip() == table

@@ -1,4 +1,5 @@
-"""MIMIC-CXR converter (task112) on SYNTHETIC fixtures shaped like mimic-cxr-reports.zip."""
+"""The ``mimic_cxr`` converter (MIMIC-CXR reports, task112, credentialed) on SYNTHETIC fixtures
+shaped like mimic-cxr-reports.zip (tests/fixtures/mimic_cxr)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.errors import SourceError
+from medsins_datasets.sources.converters import run_converter
 
-from rawconv_helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, cli_convert, instances,
-                             written_splits)
+from helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, cli_convert, instances,
+                     written_splits)
+
 
 RAW = FIXTURES / "mimic_cxr"
-
 
 def zipped_copy(tmp_path: Path, with_split: bool) -> Path:
     raw = tmp_path / "zipraw"
@@ -26,7 +27,6 @@ def zipped_copy(tmp_path: Path, with_split: bool) -> Path:
     if with_split:
         shutil.copy(RAW / "mimic-cxr-2.0.0-split.csv.gz", raw)
     return raw
-
 
 def test_official_split_from_the_split_file(capsys, tmp_path):
     out = tmp_path / "cxr"
@@ -49,7 +49,6 @@ def test_official_split_from_the_split_file(capsys, tmp_path):
     assert_credentialed_output(out)
     assert "SYNTHETIC" not in stdout + err
 
-
 def test_clean_reflows_sections(tmp_path):
     out = tmp_path / "cxr"
     run_converter("mimic_cxr", RAW, out, clean=True)
@@ -57,7 +56,6 @@ def test_clean_reflows_sections(tmp_path):
     assert [i.id for i in train] == ["s59000001", "s59000002", "s59000004"]
     assert train[0].input == "SYNTHETIC: the lungs are clear. No pleural effusion or pneumothorax."
     assert train[0].output == ["SYNTHETIC: no acute cardiopulmonary process."]
-
 
 def test_official_cut_edge_cases():
     from medsins_datasets.loading_scripts.mimic_cxr import official_pair
@@ -70,7 +68,6 @@ def test_official_cut_edge_cases():
     assert official_pair("FINDINGS:Clear.\nIMPRESSION:Normal.") == ("Clear.", "Normal.")
     assert official_pair("IMPRESSION: normal.\nFINDINGS: clear.") is None
     assert official_pair("FINDINGS: clear only.") is None
-
 
 @pytest.mark.parametrize("with_split", [False, True])
 def test_zip_archive_and_held_out_patients(tmp_path, with_split):
@@ -85,7 +82,6 @@ def test_zip_archive_and_held_out_patients(tmp_path, with_split):
         # without the split file, patients 19000006 and 19000014 are held out (subject_id hash)
         assert ids == {"train": ["s59000001", "s59000002", "s59000003"], "test": ["s59000004", "s59000005"]}
 
-
 def test_missing_reports_and_bad_split_file(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -99,7 +95,6 @@ def test_missing_reports_and_bad_split_file(tmp_path):
     with pytest.raises(SourceError, match="file mimic-cxr-2.0.0-split.csv.gz, line 2, field 'split'"):
         run_converter("mimic_cxr", raw, tmp_path / "out")
     assert not (tmp_path / "out").exists()
-
 
 def test_undecodable_report_names_the_file_only(tmp_path):
     raw = tmp_path / "raw"

@@ -1,9 +1,10 @@
-"""MIMIC-IV-Note converters (radiology tasks 78-96, discharge task76) on SYNTHETIC fixtures."""
+"""The ``mimic_iv_note_radiology`` converter (MIMIC-IV-Note radiology reports -> task78-96,
+credentialed) on SYNTHETIC fixtures (tests/fixtures/mimic_iv_note), and the report-section helpers
+(``_reports``) and the patient hold-out (``_rawfiles.heldout``) the MIMIC-IV-Note converters share."""
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import logging
@@ -11,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.errors import SourceError
+from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.loading_scripts import mimic_iv_note_radiology as rad
 from medsins_datasets.loading_scripts._rawfiles import heldout
 from medsins_datasets.loading_scripts._reports import reflow, sections
 
-from rawconv_helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, assert_push_refused,
-                             cli_convert, instances, written_splits)
+from helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, assert_push_refused, cli_convert,
+                     damaged_gzip_copy, instances, note_texts, written_splits)
+
 
 RAW = FIXTURES / "mimic_iv_note"
+
 HELD_OUT = {"19000006", "19000014", "19000032"}
 
 # routing of each usable fixture report, worked out by hand from its EXAMINATION line
@@ -46,17 +49,12 @@ EXPECTED_TRAIN = {
     "19000011-RR-1": {"task94", "task95", "task96"},
     "19000011-RR-2": {"task83", "task95", "task96"},
 }
+
 EXPECTED_TEST = {
     "19000006-RR-1": {"task84", "task95", "task96"},
     "19000014-RR-1": {"task78", "task95"},
     "19000032-RR-1": {"task91", "task95", "task96"},
 }
-
-
-def note_texts(name: str) -> list[str]:
-    with gzip.open(RAW / name, "rt", encoding="utf-8", newline="") as f:
-        return [r["text"] for r in csv.DictReader(f)]
-
 
 def routing(out: Path, split: str) -> dict[str, set[str]]:
     got: dict[str, set[str]] = {}
@@ -66,10 +64,8 @@ def routing(out: Path, split: str) -> dict[str, set[str]]:
             got.setdefault(inst.id, set()).add(tid)
     return got
 
-
 def test_fixture_subjects_are_held_out_as_planned():
     assert {s for s in (f"190000{i:02d}" for i in range(1, 40)) if heldout(s)} == HELD_OUT
-
 
 def test_sections_and_reflow():
     text = note_texts("radiology.csv.gz")[0]
@@ -84,7 +80,6 @@ def test_sections_and_reflow():
     # organ sub-headings stay inside FINDINGS
     f = sections(note_texts("radiology.csv.gz")[2])["FINDINGS"]
     assert reflow(f) == "LIVER: SYNTHETIC: a 1 cm cyst.\nKIDNEYS: SYNTHETIC: normal."
-
 
 def test_radiology_tasks_routing_and_patient_split(capsys, tmp_path, caplog):
     out = tmp_path / "rad"
@@ -121,7 +116,6 @@ def test_radiology_tasks_routing_and_patient_split(capsys, tmp_path, caplog):
     assert_credentialed_output(out)
     assert_push_refused(capsys, out, tmp_path / "built")
 
-
 def test_radiology_clean_sections_and_labels(tmp_path):
     """--clean: sections end at the next heading, text reflowed, readable anatomy label; same routing."""
     out = tmp_path / "rad"
@@ -135,7 +129,6 @@ def test_radiology_clean_sections_and_labels(tmp_path):
     assert t96["19000001-RR-1"] == "The anatomical location of the diagnosis is Head and neck."
     m = json.loads((out / ".medsins_convert.json").read_text())
     assert m["clean"] is True and m["clean_applied"] is True
-
 
 def test_classification_cap_and_test_sample_size(tmp_path, monkeypatch):
     monkeypatch.setattr(rad, "MAX_PER_CLASS", 2)
@@ -153,7 +146,6 @@ def test_classification_cap_and_test_sample_size(tmp_path, monkeypatch):
     assert max(counts.values()) == 2
     assert all(len(instances(out, "test", t)) == 1 for t in ("task95", "task96", "task84"))
 
-
 def test_no_usable_report_is_an_error(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -166,19 +158,6 @@ def test_no_usable_report_is_an_error(tmp_path):
         run_converter("mimic_iv_note_radiology", raw, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
-
-def _damaged_copy(tmp_path: Path, name: str, edit) -> Path:
-    raw = tmp_path / "raw"
-    raw.mkdir(exist_ok=True)
-    with gzip.open(RAW / name, "rt", encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    rows = edit(rows)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    (raw / name).write_bytes(gzip.compress(buf.getvalue().encode("utf-8")))
-    return raw
-
-
 @pytest.mark.parametrize("edit, expect", [
     (lambda rows: rows[:3] + [rows[3][:-1]] + rows[4:], "the record has 7 field(s), the header 8"),
     (lambda rows: rows[:3] + [[""] + rows[3][1:]] + rows[4:], "field 'note_id': empty"),
@@ -186,14 +165,13 @@ def _damaged_copy(tmp_path: Path, name: str, edit) -> Path:
      "missing column(s) subject_id"),
 ])
 def test_malformed_radiology_record_names_line_not_text(capsys, tmp_path, edit, expect):
-    raw = _damaged_copy(tmp_path, "radiology.csv.gz", edit)
+    raw = damaged_gzip_copy(tmp_path, "radiology.csv.gz", edit)
     out = tmp_path / "out"
     rc, stdout, err = cli_convert(capsys, "mimic_iv_note_radiology", raw, out)
     assert rc == 2 and "file radiology.csv.gz" in err and expect in err
     pieces = [line.strip() for t in note_texts("radiology.csv.gz") for line in t.splitlines() if len(line.strip()) > 12]
     assert_no_text_leak(err + stdout, pieces)
     assert not out.exists()
-
 
 def test_corrupt_gzip_is_reported_without_content(tmp_path):
     raw = tmp_path / "raw"
@@ -202,62 +180,6 @@ def test_corrupt_gzip_is_reported_without_content(tmp_path):
     (raw / "radiology.csv.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(SourceError, match="file radiology.csv.gz.*truncated or corrupt"):
         run_converter("mimic_iv_note_radiology", raw, tmp_path / "out")
-
-
-def test_discharge_instruction_completion(capsys, tmp_path):
-    """Default: the official split at 'Discharge Instructions:' after the official newline removal,
-    with its word-gluing slip fixed; the follow-up section stays in the answer as officially."""
-    out = tmp_path / "dis"
-    rc, stdout, err = cli_convert(capsys, "mimic_iv_note_discharge", RAW, out)
-    assert rc == 0, err
-    train = instances(out, "train", "task76")
-    test = instances(out, "test", "task76")
-    # no heading -> skipped; the held-out patient's summary is the test set; an instructions section
-    # holding only the follow-up heading is kept (the official script keeps it)
-    assert [i.id for i in train] == ["19000001-DS-1", "19000002-DS-2", "19000004-DS-4"]
-    assert [i.id for i in test] == ["19000006-DS-5"]
-    first = train[0]
-    assert first.output == ["Discharge Instructions:\nDear Mx. ___,\nSYNTHETIC: you were admitted for a cough.\n"
-                            "Please rest.\n \nFollowup Instructions:\n___\n"]
-    raw = note_texts("discharge.csv.gz")[0]
-    assert first.input == raw[:raw.index("Discharge Instructions:\n")].replace("cough for\nthree", "cough for three")
-    # the official re.sub(r"\n([a-z,_])", r"\1") would have written "forthree": fixed, a space instead
-    assert "made-up cough for three days." in first.input and "forthree" not in first.input
-    assert test[0].output == ["Discharge Instructions:\nSYNTHETIC: held-out instructions.\n"]
-    assert_credentialed_output(out)
-    assert "SYNTHETIC" not in stdout + err
-
-
-def test_discharge_newline_removal_rules():
-    from medsins_datasets.loading_scripts.mimic_iv_note_discharge import remove_unnecessary_newlines
-
-    text = "Take:\nthe pill\ntwice daily\n, with food\n  and water\n(not juice)\nCall ___\n___ if needed\nDone"
-    assert remove_unnecessary_newlines(text) == (
-        "Take:\nthe pill twice daily, with food and water(not juice)\nCall ___ ___ if needed\nDone")
-
-
-def test_discharge_clean_stops_at_followup(tmp_path):
-    out = tmp_path / "dis"
-    run_converter("mimic_iv_note_discharge", RAW, out, clean=True)
-    train = instances(out, "train", "task76")
-    # --clean: an empty section (before the follow-up heading) is skipped
-    assert [i.id for i in train] == ["19000001-DS-1", "19000002-DS-2"]
-    first = train[0]
-    assert first.output == ["Discharge Instructions:\nDear Mx. ___,\nSYNTHETIC: you were admitted for a cough.\n"
-                            "Please rest."]
-    assert "Followup Instructions" not in first.output[0]
-    assert first.input.startswith("Name:  ___") and first.input.endswith("SYNTHETIC bronchitis")
-    assert "Discharge Instructions" not in first.input
-    assert "made-up cough for\nthree days." in first.input  # line layout kept, words not glued
-    assert instances(out, "test", "task76")[0].output == ["Discharge Instructions:\nSYNTHETIC: held-out instructions."]
-
-
-def test_malformed_discharge_record(capsys, tmp_path):
-    raw = _damaged_copy(tmp_path, "discharge.csv.gz", lambda rows: rows[:2] + [rows[2][:1] + [""] + rows[2][2:]] + rows[3:])
-    rc, stdout, err = cli_convert(capsys, "mimic_iv_note_discharge", raw, tmp_path / "out")
-    assert rc == 2 and "file discharge.csv.gz" in err and "field 'subject_id': empty" in err
-    assert "SYNTHETIC" not in err + stdout
-
 
 def test_unexpected_exception_is_replaced_by_a_content_free_error(capsys, tmp_path, monkeypatch):
     def broken_route(exam, findings, impression, clean=False):

@@ -1,4 +1,5 @@
-"""MedNLI converter on SYNTHETIC files shaped like the PhysioNet release (tests/fixtures/mednli)."""
+"""The ``mednli`` converter (task41-44, credentialed) on SYNTHETIC files shaped like the PhysioNet
+release (tests/fixtures/mednli)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,20 @@ import shutil
 
 import pytest
 
-from medsins_datasets.sources.converters import run_converter
+from common import shared_file
 from medsins_datasets.errors import SourceError
+from medsins_datasets.sources.converters import run_converter
 
-from conftest import shared_file
-from rawconv_helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, assert_push_refused,
-                             cli_convert, header_fields, instances, written_splits)
+from helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, assert_push_refused, cli_convert,
+                     header_fields, instances, written_splits)
+
 
 RAW = FIXTURES / "mednli"
-TASKS = {"task41", "task42", "task43", "task44"}
 
+TASKS = {"task41", "task42", "task43", "task44"}
 
 def raw_records(name: str) -> list[dict]:
     return [json.loads(line) for line in (RAW / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-
 
 def test_cli_convert_splits_from_their_files(capsys, tmp_path):
     out = tmp_path / "mednli_tasks"
@@ -84,7 +85,6 @@ def test_cli_convert_splits_from_their_files(capsys, tmp_path):
     assert_credentialed_output(out)
     assert header_fields(out, "train", "task41")["Definition"].startswith("You are given a premise")
 
-
 def test_clean_keeps_letter_case_and_adds_full_stops_only_when_missing(tmp_path):
     out = tmp_path / "o"
     run_converter("mednli", RAW, out, clean=True)
@@ -109,7 +109,6 @@ def test_clean_keeps_letter_case_and_adds_full_stops_only_when_missing(tmp_path)
     run_converter("mednli", RAW, default)
     assert instances(out, "test", "task41") == instances(default, "test", "task41")
 
-
 def test_task44_groups_never_mix_premises():
     from medsins_datasets.loading_scripts.mednli import premise_triples
 
@@ -119,7 +118,6 @@ def test_task44_groups_never_mix_premises():
             rec("C", "entailment", 4), rec("C", "contradiction", 5), rec("C", "neutral", 6),
             rec("D", "entailment", 7), rec("D", "entailment", 8), rec("D", "neutral", 9)]  # not one per label
     assert [[r["id"] for r in g] for g in premise_triples(recs)] == [["4", "5", "6"]]
-
 
 def test_official_definitions_are_used(tmp_path):
     defs = shared_file("data/medsins_definitions/RewriteDefinitions.json")
@@ -131,17 +129,14 @@ def test_official_definitions_are_used(tmp_path):
         assert f["Definition"] == official[tid]["original_def"]
         assert f["Rewritten_Definitions"] == official[tid]["auto_rewrite_def"]
 
-
 def test_build_then_push_guard_refuses(capsys, tmp_path):
     out = tmp_path / "conv"
     run_converter("mednli", RAW, out)
     assert_push_refused(capsys, out, tmp_path / "built")
 
-
 def _secrets() -> list[str]:
     return [r[k] for name in ("mli_train_v1.jsonl", "mli_test_v1.jsonl") for r in raw_records(name)
             for k in ("sentence1", "sentence2")]
-
 
 @pytest.mark.parametrize("damage, expect", [
     (lambda r: r.pop("sentence2"), "line 3, field 'sentence2': missing"),
@@ -173,7 +168,6 @@ def test_malformed_record_error_names_position_not_text(capsys, tmp_path, damage
     rc, stdout, err = cli_convert(capsys, "mednli", raw, out)
     assert rc == 2 and expect in err
     assert_no_text_leak(err + stdout, _secrets())
-
 
 def test_missing_file_names_it_and_where_to_get_it(tmp_path):
     raw = tmp_path / "raw"

@@ -1,4 +1,5 @@
-"""MIMIC-IV-ED benchmark converter (task117-119) on SYNTHETIC benchmark-shaped CSVs."""
+"""The ``mimic4ed`` converter (MIMIC-IV-ED benchmark, task117-119, credentialed) on SYNTHETIC
+benchmark-shaped CSVs (tests/fixtures/mimic4ed)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,30 @@ from pathlib import Path
 
 import pytest
 
-from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.errors import SourceError
+from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.loading_scripts.mimic4ed import REVISIT_VARIABLES, TASKS, TRIAGE_VARIABLES
 
-from rawconv_helpers import FIXTURES, assert_credentialed_output, cli_convert, instances, written_splits
+from helpers import FIXTURES, assert_credentialed_output, cli_convert, instances, written_splits
+
 
 RAW = FIXTURES / "mimic4ed"
-HELD_OUT = {"19000006", "19000014", "19000032"}
 
+HELD_OUT = {"19000006", "19000014", "19000032"}
 
 def rows(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
-
 
 def expected(row: dict[str, str], tid: str) -> tuple[str, str]:
     outcome, variables = TASKS[tid]
     text = "\n".join(f"{v}: {row[v] or 'nan'}" for v in variables)
     return text, {"True": "True", "1": "True", "False": "False", "0": "False"}[row[outcome]]
 
-
 def test_variable_sets():
     assert len(TRIAGE_VARIABLES) == 64 and len(REVISIT_VARIABLES) == 67
     assert "ed_los" in REVISIT_VARIABLES and "triage_temperature" not in REVISIT_VARIABLES
     assert "ed_los" not in TRIAGE_VARIABLES
-
 
 def test_benchmark_split_is_kept(capsys, tmp_path):
     out = tmp_path / "ed"
@@ -53,7 +52,6 @@ def test_benchmark_split_is_kept(capsys, tmp_path):
     assert instances(out, "train", "task119")[2].output == ["True"]  # "1" in the file
     assert_credentialed_output(out)
 
-
 def test_master_dataset_gets_patient_hold_out(tmp_path):
     out = tmp_path / "ed"
     run_converter("mimic4ed", RAW / "master", out)
@@ -64,7 +62,6 @@ def test_master_dataset_gets_patient_hold_out(tmp_path):
         test_subjects = {by_stay[i.id] for i in instances(out, "test", tid)}
         assert test_subjects == HELD_OUT and not train_subjects & HELD_OUT
         assert len(train_subjects) == len(src) - len(HELD_OUT)
-
 
 def test_bad_outcome_and_missing_files(tmp_path):
     raw = tmp_path / "raw"

@@ -1,0 +1,14 @@
+"""The ``bc2gm`` converter (BioCreative II gene mentions, IOB copy of MTL-Bioinformatics-2016) -> task31,
+on the real corpus staged in ../shared/data/bionlp_ner."""
+
+from __future__ import annotations
+
+from helpers import check_iob_corpus_matches_the_official_rules, check_iob_corpus_real
+
+
+def test_matches_the_official_rules(tmp_path):
+    """Every instance on the real corpus equals the re-statement of the official NER preparation."""
+    check_iob_corpus_matches_the_official_rules(tmp_path, "bc2gm", "BC2GM-IOB", "task31", 20131)
+
+def test_real_corpus(tmp_path):
+    check_iob_corpus_real(tmp_path, "bc2gm", "BC2GM-IOB", "task31")
