@@ -51,3 +51,12 @@ def validate_card(card: "str | Path | RepoCard", *, repo_type: str | None = None
         raise MedsinsError(f"{where}: the Hub's card validator rejected it: {e}") from e
     except (HfHubHTTPError, OSError) as e:  # offline, unreachable endpoint, server error
         raise MedsinsError(f"{where}: cannot reach the Hub's card validator: {e}") from e
+
+
+#: the paper's BibTeX entry: its one copy, read by the cards, the builder and the ``meds_bench`` metric
+CITATION_FILE = "citation.bib"
+
+
+def citation() -> str:
+    """The BibTeX entry of the MedS-Ins / MedS-Bench paper (``data/citation.bib``), ending with a newline."""
+    return resources.files("medsins_datasets").joinpath("data", CITATION_FILE).read_text(encoding="utf-8")

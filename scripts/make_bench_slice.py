@@ -393,7 +393,7 @@ def _cell(text: str) -> str:
 
 def build(data: Path, staging: Path, per_task: int, seed: int, max_chars: int) -> dict[str, int]:
     """Write the slice into ``staging``; return {official path: instances}."""
-    from medsins_datasets.builder.card import citation
+    from medsins_datasets.cards import citation
     from medsins_datasets.sources.converters import get_converter
     from medsins_datasets.registry.tasks import get_task
 

@@ -30,6 +30,9 @@ def shared_file(rel: str) -> Path:
     return p
 
 
+#: raw files laid out like each source's distribution (self-made or synthetic texts), per source
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+
 #: the real SuperNI outcome-extraction task file
 OUTCOME_FILE = "data/superni_medical/task181_outcome_extraction.json"
 

@@ -20,7 +20,7 @@ import pytest
 
 from medsins_datasets import _files as staging
 from medsins_datasets.cli import main
-from helpers import FIXTURES
+from common import FIXTURES
 from common import stage_all
 
 HANG = "import time\ndef _hang(*a, **k):\n    time.sleep(600)\n    yield from ()\n"

@@ -7,7 +7,7 @@
 Everything here imports ``datasets`` or ``pyarrow``; the names below load on first use.
 """
 
-_LAZY = {"MedSIns": "hf_builder", "MedSInsConfig": "hf_builder", "build": "parquet", "push": "push"}
+_LAZY = {"MedSIns": "hf_builder", "MedSInsConfig": "hf_builder", "build": "parquet"}
 
 
 def __getattr__(name: str):

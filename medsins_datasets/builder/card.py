@@ -18,12 +18,11 @@ config of a build, or re-running an unchanged build, does not read the shards ag
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medsins_datasets import __version__
-from medsins_datasets.cards import LANGUAGE_CODES, render_template
+from medsins_datasets.cards import LANGUAGE_CODES, citation, render_template
 from medsins_datasets.registry.tasks import get_task
 
 if TYPE_CHECKING:
@@ -47,13 +46,7 @@ PRETTY_NAME = "MedS-Ins / MedS-Bench"
 TAGS = ["medical", "biomedical", "clinical", "instruction-tuning", "medsins"]
 SIZES_CACHE = ".medsins_card_sizes.json"
 LICENSE_NOTICE = "LICENSE-NOTICE.md"
-#: the paper's BibTeX entry: its one copy, read by the cards, the builder and the ``meds_bench`` metric
-CITATION_FILE = "citation.bib"
 
-
-def citation() -> str:
-    """The BibTeX entry of the MedS-Ins / MedS-Bench paper (``data/citation.bib``), ending with a newline."""
-    return resources.files("medsins_datasets").joinpath("data", CITATION_FILE).read_text(encoding="utf-8")
 
 
 def _size_category(n: int) -> str:

@@ -19,19 +19,11 @@ import datasets
 from datasets.builder import Key
 
 from medsins_datasets import __version__
+from medsins_datasets.cards import citation
 from medsins_datasets.registry.tasks import Task, all_tasks, get_task
 from medsins_datasets.sources.resolve import SPLITS, resolve_source
 from medsins_datasets.taskfile.reader import OnError, ParseStats
 from medsins_datasets.taskfile.rows import FEATURES, iter_split_rows
-
-_CITATION = """\
-@article{wu2024towards,
-  title={Towards Evaluating and Building Versatile Large Language Models for Medicine},
-  author={Wu, Chaoyi and Qiu, Pengcheng and Liu, Jinxin and Gu, Hongfei and Li, Na and Zhang, Ya and Wang, Yanfeng and Xie, Weidi},
-  journal={npj Digital Medicine},
-  year={2025}
-}
-"""
 
 _SPLIT_NAMES = {"train": datasets.Split.TRAIN, "validation": datasets.Split.VALIDATION, "test": datasets.Split.TEST}
 
@@ -66,7 +58,7 @@ class MedSIns(datasets.GeneratorBasedBuilder):
             features=FEATURES,
             homepage=t.homepage,
             license=t.license,
-            citation=_CITATION,
+            citation=citation(),
         )
 
     def _split_generators(self, dl_manager):

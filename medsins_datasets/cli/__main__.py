@@ -1,5 +1,5 @@
 import sys
 
-from medsins_datasets.cli.main import main
+from medsins_datasets.cli.app import main
 
 sys.exit(main())

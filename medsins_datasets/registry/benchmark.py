@@ -14,7 +14,7 @@ This is the only module that reads the YAML. Everything else asks :func:`benchma
 is read: a missing or unknown key, a value of the wrong type, an unknown rule, metric, task or
 group reference raises :class:`BenchmarkSettingsError` naming the file and the key, never a
 ``KeyError`` later in the run. Whether the YAML and ``tasks.csv`` list the same tasks is
-checked by ``tests/test_benchmark_settings.py`` (this module does not read ``tasks.csv``).
+checked by ``tests/registry/test_benchmark_settings.py`` (this module does not read ``tasks.csv``).
 """
 
 from __future__ import annotations

@@ -194,7 +194,7 @@ def leaderboard_card(folder: str | Path):
     from huggingface_hub import DatasetCard, DatasetCardData
 
     from medsins_datasets import __version__
-    from medsins_datasets.cards import render_template
+    from medsins_datasets.cards import citation, render_template
 
     folder = Path(folder)
     board = folder / LEADERBOARD_FILE
@@ -228,6 +228,7 @@ def leaderboard_card(folder: str | Path):
         run_rows="\n".join(_run_row(r) for r in runs) or "| (none: published numbers only) | | | | |",
         charts="".join(f"![{c[:-4]}]({c})\n" for c in charts) + ("\n" if charts else ""),
         tables=tables,
+        citation=citation(),
     )
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 

@@ -20,7 +20,7 @@ promise to keep between releases:
 can): outside :data:`TESTED` it refuses, and inside it a small functional self-test checks the
 pieces above. :func:`medsins_datasets.continuous.supports` is False when there is a problem, so
 generation falls back to ``model.generate`` (slower, never wrong) with a warning, and
-``tests/test_generation_paths.py`` fails with the same message. ``setup.cfg`` pins the same range.
+``tests/runner/test_generation_paths.py`` fails with the same message. ``setup.cfg`` pins the same range.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Per-sample rules and corpus aggregation are kept apart (as lighteval keeps its
 * :mod:`.bootstrap`: the bootstrap confidence intervals;
 * :mod:`.tables`: the paper's Tables 1-8 and the CT/MRI groups (from ``data/benchmark.yaml``);
 * :mod:`.inputs`: checks of what is scored, and the predictions-file reader of ``medsins score``;
-* :mod:`.aggregate`: :func:`collect`, :func:`aggregate` and :func:`score`, the entry point;
+* :mod:`.aggregation`: :func:`collect`, :func:`aggregate` and :func:`score`, the entry point;
 * :mod:`.report`: the tables as text (:func:`format_tables`);
 * :mod:`.metric`: metric config names (:func:`resolve_scope`), :func:`metric_path`,
   :func:`register_metric`.
@@ -31,7 +31,7 @@ This module only re-exports the public names (``from medsins_datasets.scoring im
 from __future__ import annotations
 
 from medsins_datasets.registry.benchmark import METRICS
-from medsins_datasets.scoring.aggregate import aggregate, collect, score, settings
+from medsins_datasets.scoring.aggregation import aggregate, collect, score, settings
 from medsins_datasets.scoring.bootstrap import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_BOOTSTRAP_SEED,

@@ -5,7 +5,7 @@ The official scripts call NLTK's ``sentence_bleu`` (weights ``(1, 0, 0, 0)``, sm
 Both are pure Python with heavy per-call overhead (``Fraction`` arithmetic, ``Counter`` objects
 for four n-gram orders; a dict-of-tuples LCS table and a recursive LCS reconstruction). These
 functions reproduce their results bit for bit (the same float operations in the same order;
-``tests/test_overlap.py`` compares them with the two libraries on many random and edge-case
+``tests/scoring/test_overlap.py`` compares them with the two libraries on many random and edge-case
 pairs) at a fraction of the cost:
 
 * BLEU-1: with weights ``(1, 0, 0, 0)`` only clipped unigram matches, the hypothesis length and

@@ -304,7 +304,7 @@ def rule_of(task: Task) -> str:
             "Run `medsins tasks --bench` to list the benchmark tasks."
         )
     entry = benchmark_settings().task(task.task_id)
-    if entry is None:  # pragma: no cover - tests/test_benchmark_settings.py keeps both files in step
+    if entry is None:  # pragma: no cover - tests/registry/test_benchmark_settings.py keeps both files in step
         raise ScoringInputError(f"benchmark task {task.config_name!r} ({task.task_id}) has no scoring rule in "
                                 f"{BENCHMARK_FILE}")
     return entry.rule

@@ -12,7 +12,6 @@ from medsins_datasets.sources.converters import (
     RawFile,
     TaskWriter,
     converter_for_task,
-    converters,
     get_converter,
     run_converter,
 )
@@ -30,4 +29,4 @@ from medsins_datasets.sources.resolve import (
 
 __all__ = ["CONVERT_MANIFEST", "Converter", "ConverterSource", "HubSource", "LocalSource", "OFFICIAL_TEST_REPO",
            "OFFICIAL_TRAIN_REPO", "RawFile", "SPLITS", "Source", "TaskFiles", "TaskWriter", "converter_for_task",
-           "converters", "get_converter", "resolve_source", "run_converter"]
+           "get_converter", "resolve_source", "run_converter"]

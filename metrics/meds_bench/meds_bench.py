@@ -11,7 +11,7 @@ import datasets
 import evaluate
 
 from medsins_datasets import scoring
-from medsins_datasets.builder.card import citation
+from medsins_datasets.cards import citation
 
 #: the paper's BibTeX entry, read from its one copy (medsins_datasets/data/citation.bib)
 _CITATION = citation()

@@ -10,7 +10,7 @@ import pytest
 from medsins_datasets import scoring as S
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, NO_ENTITY, copy_fixture, header_fields, instances, pairs, raises_nothing_written
+from converter_helpers import FIXTURES, NO_ENTITY, copy_fixture, header_fields, instances, pairs, raises_nothing_written
 
 
 def test_bc4chemd_fixture_exact_answers(tmp_path):

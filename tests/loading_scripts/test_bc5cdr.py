@@ -12,7 +12,7 @@ from medsins_datasets import scoring as S
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import (FIXTURES, NO_ENTITY, check_list_task, check_superni_task, cli_convert, copy_fixture, instances,
+from converter_helpers import (FIXTURES, NO_ENTITY, check_list_task, check_superni_task, cli_convert, copy_fixture, instances,
                      manifest, pairs, raw_sentences, written_splits)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, pairs
+from converter_helpers import FIXTURES, pairs
 
 
 def test_bioasq_uses_newest_release(tmp_path):

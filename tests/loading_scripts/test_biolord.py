@@ -7,7 +7,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, header_fields, pairs, written_splits
+from converter_helpers import FIXTURES, header_fields, pairs, written_splits
 
 
 def test_biolord_three_tasks(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from helpers import FIXTURES, cli_convert, header_fields, manifest, missing_files_are_named, pairs, written_splits
+from converter_helpers import FIXTURES, cli_convert, header_fields, manifest, missing_files_are_named, pairs, written_splits
 
 
 def test_chatdoctor(capsys, tmp_path, caplog):

@@ -11,7 +11,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, copy_fixture, instances, written_splits
+from converter_helpers import FIXTURES, copy_fixture, instances, written_splits
 
 
 def test_clinicaltrials_criteria(tmp_path, caplog):

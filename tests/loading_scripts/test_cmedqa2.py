@@ -6,7 +6,7 @@ import logging
 
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, header_fields, missing_files_are_named, pairs
+from converter_helpers import FIXTURES, header_fields, missing_files_are_named, pairs
 
 
 def test_cmedqa2_splits_from_candidate_files(tmp_path, caplog):

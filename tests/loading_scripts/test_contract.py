@@ -38,7 +38,7 @@ from medsins_datasets.registry.tasks import get_task
 from medsins_datasets.sources.converters import CONVERT_MANIFEST, Converter, RawFile, converters, run_converter
 from medsins_datasets.taskfile.reader import iter_instances, read_header
 
-from helpers import FIXTURES, manifest
+from converter_helpers import FIXTURES, manifest
 
 ACCESS_LEVELS = ("public", "credentialed", "unknown")
 

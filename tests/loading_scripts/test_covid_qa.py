@@ -7,7 +7,7 @@ import json
 from common import shared_file
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import instances
+from converter_helpers import instances
 
 
 def test_covid_qa_real(tmp_path):

@@ -14,7 +14,7 @@ from common import shared_file
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, cli_convert, copy_fixture, header_fields, instances, manifest, pairs, written_splits
+from converter_helpers import FIXTURES, cli_convert, copy_fixture, header_fields, instances, manifest, pairs, written_splits
 
 
 def test_ddxplus_real_dictionaries_without_patients_is_a_clear_error(tmp_path):

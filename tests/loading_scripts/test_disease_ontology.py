@@ -17,7 +17,7 @@ from common import shared_file
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import get_converter, run_converter
 
-from helpers import (FIXTURES, by_id, copy_fixture, hash_heldout, instances, manifest, pairs,
+from converter_helpers import (FIXTURES, by_id, copy_fixture, hash_heldout, instances, manifest, pairs,
                      raises_nothing_written, written_splits)
 
 

@@ -25,7 +25,7 @@ from medsins_datasets.registry.source_datasets import END_MARKER, START_MARKER, 
 from medsins_datasets.registry.tasks import all_tasks, get_task, sources
 from medsins_datasets.sources.converters import TEST_SAMPLE_SEED, paper_test_size_table
 
-from helpers import FIXTURES, cli_convert, instances, manifest
+from converter_helpers import FIXTURES, cli_convert, instances, manifest
 
 
 #: the sizes of the paper's supplementary A.2 ("During testing, we randomly sample N ...")

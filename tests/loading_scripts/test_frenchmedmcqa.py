@@ -8,7 +8,7 @@ import logging
 from common import shared_file
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import instances
+from converter_helpers import instances
 
 
 def test_frenchmedmcqa_real(tmp_path, caplog):

@@ -8,7 +8,7 @@ import json
 from common import shared_file
 from medsins_datasets.sources.converters import converter_for_task, run_converter
 
-from helpers import FIXTURES, copy_fixture, instances, pairs, raises_nothing_written
+from converter_helpers import FIXTURES, copy_fixture, instances, pairs, raises_nothing_written
 
 
 def test_headqa_matches_the_official_file_layout(tmp_path):

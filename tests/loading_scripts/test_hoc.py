@@ -9,7 +9,7 @@ from medsins_datasets import scoring as S
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import instances
+from converter_helpers import instances
 
 
 def test_hoc_real(tmp_path):

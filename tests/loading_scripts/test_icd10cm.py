@@ -9,7 +9,7 @@ from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.loading_scripts._icd10 import display_code, read_table
 
-from helpers import FIXTURES, cli_convert, header_fields, instances, manifest, written_splits
+from converter_helpers import FIXTURES, cli_convert, header_fields, instances, manifest, written_splits
 
 
 TABLES = FIXTURES / "icd10"

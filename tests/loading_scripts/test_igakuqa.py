@@ -9,7 +9,7 @@ import shutil
 from medsins_datasets import scoring as S
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, copy_fixture, pairs, raises_nothing_written
+from converter_helpers import FIXTURES, copy_fixture, pairs, raises_nothing_written
 
 
 def test_igakuqa_fixture_split_by_year_and_skips(tmp_path):

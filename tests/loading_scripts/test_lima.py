@@ -9,7 +9,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, copy_fixture, pairs, written_splits
+from converter_helpers import FIXTURES, copy_fixture, pairs, written_splits
 
 
 def test_lima_medical_filter(tmp_path):

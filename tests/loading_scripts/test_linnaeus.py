@@ -3,7 +3,7 @@ on the real corpus staged in ../shared/data/bionlp_ner."""
 
 from __future__ import annotations
 
-from helpers import check_iob_corpus_matches_the_official_rules, check_iob_corpus_real
+from converter_helpers import check_iob_corpus_matches_the_official_rules, check_iob_corpus_real
 
 
 def test_matches_the_official_rules(tmp_path):

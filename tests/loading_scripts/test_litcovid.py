@@ -9,7 +9,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, pairs
+from converter_helpers import FIXTURES, pairs
 
 
 def test_litcovid(tmp_path):

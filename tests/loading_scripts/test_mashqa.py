@@ -10,7 +10,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, cli_convert, copy_fixture, header_fields, instances, manifest, pairs, written_splits
+from converter_helpers import FIXTURES, cli_convert, copy_fixture, header_fields, instances, manifest, pairs, written_splits
 
 
 def test_mashqa_official_splits(capsys, tmp_path, caplog):

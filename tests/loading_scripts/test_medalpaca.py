@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, missing_files_are_named, pairs
+from converter_helpers import FIXTURES, missing_files_are_named, pairs
 
 
 def test_medalpaca(tmp_path):

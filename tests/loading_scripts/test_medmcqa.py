@@ -10,7 +10,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import get_converter, run_converter
 
-from helpers import (FIXTURES, check_mcqa_real_counts_and_answers, copy_fixture, instances, pairs,
+from converter_helpers import (FIXTURES, check_mcqa_real_counts_and_answers, copy_fixture, instances, pairs,
                      raises_nothing_written, written_splits)
 
 

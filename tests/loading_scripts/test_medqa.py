@@ -10,7 +10,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import check_mcqa_real_counts_and_answers
+from converter_helpers import check_mcqa_real_counts_and_answers
 
 
 @pytest.mark.parametrize("name, file, task, size", [

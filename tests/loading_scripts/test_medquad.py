@@ -6,7 +6,7 @@ import logging
 
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, missing_files_are_named, pairs
+from converter_helpers import FIXTURES, missing_files_are_named, pairs
 
 
 def test_medquad(tmp_path, caplog):

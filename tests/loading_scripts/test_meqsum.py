@@ -10,7 +10,7 @@ from common import shared_file
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import by_id, hash_heldout, instances, manifest
+from converter_helpers import by_id, hash_heldout, instances, manifest
 
 
 def test_meqsum_default_is_the_official_sheet_text(tmp_path):

@@ -13,7 +13,7 @@ from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 from medsins_datasets.loading_scripts.mimic4ed import REVISIT_VARIABLES, TASKS, TRIAGE_VARIABLES
 
-from helpers import FIXTURES, assert_credentialed_output, cli_convert, instances, written_splits
+from converter_helpers import FIXTURES, assert_credentialed_output, cli_convert, instances, written_splits
 
 
 RAW = FIXTURES / "mimic4ed"

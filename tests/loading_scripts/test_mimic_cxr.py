@@ -12,7 +12,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, cli_convert, instances,
+from converter_helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, cli_convert, instances,
                      written_splits)
 
 

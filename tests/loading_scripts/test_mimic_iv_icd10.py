@@ -12,7 +12,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, assert_credentialed_output, cli_convert, instances, manifest, written_splits
+from converter_helpers import FIXTURES, assert_credentialed_output, cli_convert, instances, manifest, written_splits
 
 
 TABLES = FIXTURES / "icd10"

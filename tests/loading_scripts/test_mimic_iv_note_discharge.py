@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, assert_credentialed_output, cli_convert, damaged_gzip_copy, instances, note_texts
+from converter_helpers import FIXTURES, assert_credentialed_output, cli_convert, damaged_gzip_copy, instances, note_texts
 
 
 RAW = FIXTURES / "mimic_iv_note"

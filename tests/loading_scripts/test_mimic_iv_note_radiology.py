@@ -18,7 +18,7 @@ from medsins_datasets.loading_scripts import mimic_iv_note_radiology as rad
 from medsins_datasets.loading_scripts._rawfiles import heldout
 from medsins_datasets.loading_scripts._reports import reflow, sections
 
-from helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, assert_push_refused, cli_convert,
+from converter_helpers import (FIXTURES, assert_credentialed_output, assert_no_text_leak, assert_push_refused, cli_convert,
                      damaged_gzip_copy, instances, note_texts, written_splits)
 
 

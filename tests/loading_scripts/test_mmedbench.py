@@ -8,7 +8,7 @@ import pytest
 
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, copy_fixture, header_fields, pairs, raises_nothing_written, written_splits
+from converter_helpers import FIXTURES, copy_fixture, header_fields, pairs, raises_nothing_written, written_splits
 
 
 MMED = {"task51": "Chinese", "task52": "English", "task53": "French", "task54": "Japanese", "task55": "Russian",

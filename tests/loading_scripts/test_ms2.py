@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, pairs, written_splits
+from converter_helpers import FIXTURES, pairs, written_splits
 
 
 def test_ms2_groups_studies_by_review(tmp_path):

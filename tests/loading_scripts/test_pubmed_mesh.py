@@ -13,7 +13,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import converter_for_task, run_converter
 
-from helpers import (FIXTURES, cli_convert, copy_fixture, header_fields, instances, manifest, pairs, task_path,
+from converter_helpers import (FIXTURES, cli_convert, copy_fixture, header_fields, instances, manifest, pairs, task_path,
                      written_splits)
 
 

@@ -11,7 +11,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, pairs, written_splits
+from converter_helpers import FIXTURES, pairs, written_splits
 
 
 def test_pubmed_summarization(tmp_path):

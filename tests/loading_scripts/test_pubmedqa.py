@@ -14,7 +14,7 @@ from medsins_datasets.cli import main
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, cli_convert, copy_fixture, header_fields, instances, manifest, pairs, written_splits
+from converter_helpers import FIXTURES, cli_convert, copy_fixture, header_fields, instances, manifest, pairs, written_splits
 
 
 PUBMEDQA_TRAIN_TASKS = ("task124", "task11", "task12", "task13", "task14", "task15")

@@ -12,7 +12,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import converter_for_task, run_converter
 
-from helpers import FIXTURES, cli_convert, copy_fixture, manifest, pairs, written_splits
+from converter_helpers import FIXTURES, cli_convert, copy_fixture, manifest, pairs, written_splits
 
 
 RATE_URL = "huggingface.co/datasets/Angelakeke/RaTE-NER"

@@ -7,7 +7,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, copy_fixture, header_fields, pairs, written_splits
+from converter_helpers import FIXTURES, copy_fixture, header_fields, pairs, written_splits
 
 
 def test_rct_groups_trials_by_review(tmp_path):

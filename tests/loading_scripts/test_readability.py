@@ -10,7 +10,7 @@ import pytest
 from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import FIXTURES, copy_fixture, pairs
+from converter_helpers import FIXTURES, copy_fixture, pairs
 
 
 def test_readability(tmp_path, caplog):

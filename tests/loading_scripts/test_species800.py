@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from medsins_datasets.sources.converters import run_converter
 
-from helpers import (FIXTURES, NO_ENTITY, copy_fixture, instances, iob_sentences, pairs, raises_nothing_written,
+from converter_helpers import (FIXTURES, NO_ENTITY, copy_fixture, instances, iob_sentences, pairs, raises_nothing_written,
                      written_splits)
 
 

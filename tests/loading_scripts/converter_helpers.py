@@ -3,8 +3,8 @@ contract ``test_contract.py`` and ``test_framework.py``).
 
 Fixtures (raw files laid out like each source's distribution, SELF-MADE or SYNTHETIC texts) are
 in ``tests/fixtures/<source>/``; real public data is read from ``../shared/data`` through
-``common.shared_file``. ``tests/conftest.py`` puts this folder on ``sys.path``, so any test can
-``from helpers import ...``.
+``common.shared_file``. Test modules of this folder import them as ``from converter_helpers import ...``
+(pytest puts a test module's folder on ``sys.path``); what other tests share is in ``tests/common.py``.
 """
 
 from __future__ import annotations
@@ -19,15 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from common import shared_file
+from common import FIXTURES, shared_file
 from medsins_datasets import get_task
 from medsins_datasets import scoring as S
 from medsins_datasets.cli import main
 from medsins_datasets.errors import CredentialedDataError, SourceError
 from medsins_datasets.sources.converters import CONVERT_MANIFEST, converter_for_task, run_converter
 from medsins_datasets.taskfile.reader import iter_instances, read_header
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 #: the NER null answer: the published files' / scorer's spelling (the official script: "entity")
 NO_ENTITY = "There is no related enetity."

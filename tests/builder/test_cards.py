@@ -215,7 +215,7 @@ def _bibtex_block(text: str, where: str) -> str:
 
 
 def test_citation_is_one_bibtex_entry_read_by_the_code():
-    from medsins_datasets.builder.card import citation
+    from medsins_datasets.cards import citation
 
     bib = CITATION_BIB.read_text(encoding="utf-8")
     assert citation() == bib and bib.endswith("}\n")
@@ -257,14 +257,11 @@ def test_no_other_copy_of_the_citation():
             text = p.read_text(encoding="utf-8", errors="replace")
             if "{Towards Evaluating and Building" in text or "@misc{wu2024" in text or "@article{wu2024" in text:
                 found.append(p.relative_to(REPO_ROOT).as_posix())
-    pending = {"medsins_datasets/builder/hf_builder.py"}  # its _CITATION must become builder.card.citation()
-    assert set(found) <= pending, f"copies of the citation outside data/citation.bib: {sorted(set(found) - pending)}"
-    if found:
-        pytest.xfail(f"still holding their own copy (outside this change): {', '.join(found)}")
+    assert not found, f"copies of the citation outside data/citation.bib: {found}"
 
 
 def test_dataset_card_cites_the_paper_and_licences_come_from_the_sources_table(built):
-    from medsins_datasets.builder.card import citation
+    from medsins_datasets.cards import citation
     from medsins_datasets.registry.source_datasets import source_dataset
     from medsins_datasets.registry.tasks import get_task
 

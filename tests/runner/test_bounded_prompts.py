@@ -15,14 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from common import tiny_model, tiny_tokenizer
 
-from medsins_datasets.runner import backends
-from medsins_datasets.runner.run import resolve_bench_source, slice_dir
 from medsins_datasets.prompts import iter_bench_prompts
 from medsins_datasets.registry.tasks import get_task
-
-sys.path.insert(0, str(Path(__file__).parent))
-from common import tiny_model, tiny_tokenizer  # noqa: E402
+from medsins_datasets.runner import backends
+from medsins_datasets.runner.run import resolve_bench_source, slice_dir
 
 #: peak RSS allowed for ``bench --limit 2`` on a 50 MB instance with the tiny model; the unbounded
 #: tokenization needed 13 GB there, the bounded one about 0.75 GB

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXTRAS = ("torch", "transformers", "trl", "peft", "accelerate", "gguf", "matplotlib", "openpyxl", "tokenizers")
 
 
@@ -107,7 +107,7 @@ def test_the_bare_environment_really_lacks_the_extras(bare_env, tmp_path):
 
 
 def test_help_of_every_command_without_extras(bare_env, tmp_path):
-    from medsins_datasets.cli.main import COMMAND_MODULES
+    from medsins_datasets.cli.app import COMMAND_MODULES
 
     proc = _run(bare_env, ["--help"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -90,7 +90,7 @@ def test_cli_tasks_table(capsys):
 
 
 def test_registry_works_from_any_cwd(tmp_path):
-    code = "from medsins_datasets import get_task; from medsins_datasets.sources import converters; " \
+    code = "from medsins_datasets import get_task; from medsins_datasets.sources.converters import converters; " \
            "print(get_task('task3').config_name, 'superni' in converters())"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          env=dict(os.environ), check=True).stdout
