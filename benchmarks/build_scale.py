@@ -4,7 +4,7 @@
 Generates a task file of N instances with realistic text lengths (inputs ~60-1,500
 characters, outputs ~5-300), then measures, each in a fresh subprocess:
 
-* ours: the streaming hub-native build (``medsins_datasets.hub_build.build``);
+* ours: the streaming hub-native build (``medsins_datasets.builder.parquet.build``);
 * baseline: ``json.load`` + ``datasets.Dataset.from_list`` + ``to_parquet`` (the naive way);
 * ours again on N/4 instances, to show that peak memory does not grow with N.
 

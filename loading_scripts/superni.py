@@ -78,5 +78,6 @@ CONVERTER = Converter(
     ),
     task_ids=tuple(SUPERNI_TO_OFFICIAL[n] for n in sorted(SUPERNI_TO_OFFICIAL)),
     convert=convert,
-    notes="Any subset of the 29 files may be present; at least one is needed.",
+    notes="Any subset of the 29 files may be present; at least one is needed. The task files are distributed "
+          "under Apache-2.0 (allenai/natural-instructions); each task's data keeps its source's licence.",
 )

@@ -12,10 +12,10 @@ _moved.install()
 def __getattr__(name: str):
     # the builder imports `datasets`; load it only when asked for
     if name in ("MedSIns", "MedSInsConfig"):
-        from medsins_datasets.builder import hf_builder
+        from medsins_datasets import builder
 
-        return getattr(hf_builder, name)
-    raise AttributeError(name)
+        return getattr(builder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["MedSIns", "MedSInsConfig", "MedsinsError", "TaskFormatError", "UnknownTaskError", "Task",

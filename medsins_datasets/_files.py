@@ -1,16 +1,20 @@
-"""Staging folders and temporary files that a killed command leaves behind are cleaned, never mistaken for output.
+"""Files and folders every stage writes: outputs that appear whole, never in a folder of the user's.
 
-``convert``, ``build`` and ``mix`` write into a staging folder next to their output
-(``.NAME.tmp-XXXX``) and rename it into place when it is complete, so a reader never sees half an
-output. A ``kill -9`` leaves the staging folder behind; the next run of a command writing the same
-output removes it. Only folders this module created are ever removed: each holds a marker file
-(:data:`MARKER`) naming the process that wrote it, and a folder is stale only when that process
-is gone (on this host; a folder written from another host is left alone). Replacing an earlier
-output moves it aside first (``.NAME.old-PID``); if a kill lands between the two renames, the next
-run puts the earlier output back instead of losing it.
-
-Temporary files (the mixture's Arrow cache) carry the writer's pid in their name
-(``FILE.PID-XXXX.tmp``) for the same check.
+* **Output folders**: :func:`make_output_folder` names a file in the way in one line;
+  :func:`check_own_folder` refuses a folder a command did not write (its marker file is missing);
+  :func:`check_replaceable` refuses to replace an earlier output holding a file the user added.
+* **Staging**: ``convert``, ``build`` and ``mix`` write into a staging folder next to their output
+  (``.NAME.tmp-XXXX``, :func:`new_staging`) and rename it into place when it is complete
+  (:func:`publish`), so a reader never sees half an output. A ``kill -9`` leaves the staging folder
+  behind; the next run of a command writing the same output removes it. Only folders this module
+  created are ever removed: each holds a marker file (:data:`MARKER`) naming the process that wrote
+  it, and a folder is stale only when that process is gone (on this host; a folder written from
+  another host is left alone). Replacing an earlier output moves it aside first (``.NAME.old-PID``);
+  if a kill lands between the two renames, the next run puts the earlier output back instead of
+  losing it. Temporary files (the mixture's Arrow cache) carry the writer's pid in their name
+  (``FILE.PID-XXXX.tmp``) for the same check.
+* **One writer per folder**: :func:`output_lock`.
+* **Caches and fingerprints**: :func:`default_cache_dir`, :func:`fingerprint_files`.
 """
 
 from __future__ import annotations
@@ -78,12 +82,13 @@ def make_output_folder(path: Path, option: str, *, parent_only: bool = False) ->
 def check_own_folder(folder: Path, marker: str, option: str, command: str, *, also: tuple[str, ...] = ()) -> None:
     """Refuse to write into an existing, non-empty ``folder`` that has no ``marker`` file (what
     ``medsins COMMAND`` writes first) nor one of the ``also`` markers (folders of other medsins
-    commands it may write into): it holds somebody else's files. Hidden files (locks) and an
-    empty folder do not count."""
+    commands it may write into): it holds somebody else's files. An empty folder, medsins' own
+    lock files and staging folders do not count; anything else does, hidden files included (a
+    folder holding only ``.git`` is the user's)."""
     folder = Path(folder)
     if not folder.is_dir() or any((folder / m).exists() for m in (marker, *also)):
         return
-    if any(not p.name.startswith(".") for p in folder.iterdir()):
+    if any(not _is_own_debris(p) for p in folder.iterdir()):
         raise OutputLocationError(f"{option} {folder} holds files that `medsins {command}` did not write (no "
                                   f"{marker}); nothing was changed: choose another {option}")
 
@@ -101,6 +106,11 @@ def check_replaceable(folder: Path, manifest: str, listed: Iterable[str], option
 
 
 _LOCKS = (".medsins.lock", ".medsins.lock.owner")
+
+
+def _is_own_debris(p: Path) -> bool:
+    """A lock file, or a staging folder of a medsins command (it holds the staging marker)."""
+    return p.name in _LOCKS or (p.is_dir() and not p.is_symlink() and (p / MARKER).is_file())
 
 
 class OutputLocationError(MedsinsError):

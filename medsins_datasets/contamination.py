@@ -391,7 +391,9 @@ def check_contamination(spec, source, *, bench_source=None, bench_tasks: Sequenc
                         threshold=threshold, max_gram_instances=max_gram_instances)
     if not isinstance(spec, MixtureSpec):
         return check_rows(spec, index)
-    plan = plan_tasks(spec, source, cache_dir=cache_dir)  # never excludes: the rows before any exclusion
+    if spec.exclude_contaminated:  # the rows before any exclusion, and a plan that says so
+        spec = MixtureSpec.from_dict({**spec.to_dict(), "exclude_contaminated": False})
+    plan = plan_tasks(spec, source, cache_dir=cache_dir)
     flagged: dict[str, int] = {}
     total = 0
     for tp in progress_bar(plan.tasks, desc="scanning for overlap", unit=" tasks"):

@@ -24,7 +24,7 @@ prompts reach the model exactly as ``medsins bench``'s ``hf`` backend feeds them
 official messages through the model's chat template (or the official plain text without one,
 BOS added by the tokenizer), cut to the protocol's first ``max_prompt_tokens`` tokens, greedy,
 at most the task's budget of new tokens, the completion decoded without special tokens and
-stripped (:func:`medsins_datasets.backends.prompt_text`).
+stripped (:func:`medsins_datasets.runner.backends.prompt_text`).
 """
 
 from __future__ import annotations

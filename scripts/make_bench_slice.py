@@ -5,7 +5,7 @@ The slice is what ``medsins bench`` runs when no ``--source`` is given: a few RE
 instances per MedS-Bench task, for every task whose raw source is public and whose licence
 allows redistribution. Nothing in it is written by hand: each source's raw files are run
 through the project's own converter (``loading_scripts/``, via
-:func:`medsins_datasets.convert.run_converter`) and the slice samples the converted TEST split.
+:func:`medsins_datasets.sources.converters.run_converter`) and the slice samples the converted TEST split.
 
 Layout: exactly the official Hub repo ``Henrychur/MedS-Bench``: one folder per benchmark
 category at the root (``MCQA/``, ``NER/``, ``Explanation/``, ``Text_summarization/``...), the
@@ -213,7 +213,7 @@ official ones).
 
 Nothing here is written by hand. `scripts/make_bench_slice.py` ran each source's raw files
 (listed below with their SHA-256) through the project's own converter (`loading_scripts/`, via
-`medsins_datasets.convert.run_converter`) and sampled the converted **test** split of each task:
+`medsins_datasets.sources.converters.run_converter`) and sampled the converted **test** split of each task:
 
 1. instances whose input is longer than $max_chars characters are skipped (so that a 135M model on
    a 2-core CPU gets through the slice in minutes; no other preference for short instances);

@@ -20,8 +20,7 @@ import pytest
 
 from medsins_datasets import _files as staging
 from medsins_datasets.cli import main
-from common import FIXTURES
-from common import stage_all
+from common import FIXTURES, stage_all
 
 HANG = "import time\ndef _hang(*a, **k):\n    time.sleep(600)\n    yield from ()\n"
 
@@ -169,3 +168,27 @@ def test_rebuilding_a_config_never_loses_a_file_added_to_its_folder(tmp_path, ca
     assert main(args) == 2
     assert "notes.txt" in capsys.readouterr().err
     assert (out / "medqa_en" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", ["convert", "build", "mix", "bench"])
+def test_a_folder_holding_only_hidden_user_files_is_refused(tmp_path, capsys, command):
+    """Hidden files are the user's too: ``.git`` alone makes a folder somebody else's."""
+    out = tmp_path / "out"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / ".env").write_text("TOKEN=x\n")
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    src = stage_all(tmp_path / "data")
+    argv = {
+        "convert": ["convert", "ddxplus", "--data-dir", str(FIXTURES / "ddxplus"), "--out", str(out)],
+        "build": ["build", "--source", str(src), "--out", str(out)],
+        "mix": ["mix", "--source", str(src), "--out", str(out), "--overwrite", "--num-rows", "5",
+                "--cache-dir", str(tmp_path / "cache")],
+        "bench": ["bench", "--backend", "openai", "--model", "m", "--base-url", "http://127.0.0.1:9",
+                  "--output", str(out)],
+    }[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert str(out) in err and "did not write" in err, err
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+    assert (out / ".env").read_text() == "TOKEN=x\n"

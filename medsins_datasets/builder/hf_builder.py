@@ -10,7 +10,7 @@ datasets 5 no longer runs loading scripts, but builder classes remain public API
 ``source`` is anything :func:`~medsins_datasets.sources.resolve_source` accepts: a folder in
 the upstream layout, ``"hub"`` (the official repos), ``"hf://datasets/ORG/NAME"`` or
 ``"raw:<converter>:<folder>"``. For ``load_dataset("medsins", ...)`` build a hub-native
-folder with ``medsins build`` (see :mod:`medsins_datasets.hub_build`).
+folder with ``medsins build`` (see :mod:`medsins_datasets.builder.parquet`).
 """
 
 from __future__ import annotations

@@ -91,3 +91,15 @@ def run(args: argparse.Namespace) -> int:
         if c["notes"]:
             print(f"  note: {c['notes']}")
     return 0
+
+
+#: README.md holds ``medsins sources --markdown`` between these markers (a test keeps it current)
+START_MARKER = "<!-- sources-table:start -->"
+END_MARKER = "<!-- sources-table:end -->"
+
+
+def readme_section(text: str) -> str | None:
+    """The text between the README markers (stripped), or None when they are absent."""
+    if START_MARKER not in text or END_MARKER not in text:
+        return None
+    return text.split(START_MARKER, 1)[1].split(END_MARKER, 1)[0].strip()

@@ -37,22 +37,44 @@ Arrow cache and its reader), :mod:`~medsins_datasets.mixture.plan` (planning and
 :mod:`~medsins_datasets.mixture.write` (the dataset folder and its card).
 """
 
-from medsins_datasets.mixture.build import build_mixture, exclude_contaminated, mixture_counts, plan_mixture
-from medsins_datasets.mixture.plan import INTERLEAVE_BLOCK, MixturePlan, TaskPlan, plan_tasks
-from medsins_datasets.mixture.rows import (
-    PLAIN_SEPARATOR,
-    MixtureExample,
-    fit_shots,
-    render_training_row,
-    row_features,
-)
-from medsins_datasets.mixture.spec import FORMATS, LAYOUTS, MixtureSpec, read_spec_file
-from medsins_datasets.mixture.spill import SPILL_BATCH, FileSpill, read_batch, read_digests, spill_file
-from medsins_datasets.mixture.write import MIX_MANIFEST, MIX_SHARD_ROWS, write_mixture
+#: public name -> the module defining it; loaded on first use, so that importing one module of
+#: the package (``mixture.spec`` for a recipe's arguments) does not import numpy, pyarrow and the
+#: contamination scanner
+_LAZY = {
+    "build_mixture": "build",
+    "exclude_contaminated": "build",
+    "mixture_counts": "build",
+    "plan_mixture": "build",
+    "INTERLEAVE_BLOCK": "plan",
+    "MixturePlan": "plan",
+    "TaskPlan": "plan",
+    "plan_tasks": "plan",
+    "PLAIN_SEPARATOR": "rows",
+    "MixtureExample": "rows",
+    "fit_shots": "rows",
+    "render_training_row": "rows",
+    "row_features": "rows",
+    "FORMATS": "spec",
+    "LAYOUTS": "spec",
+    "MixtureSpec": "spec",
+    "read_spec_file": "spec",
+    "SPILL_BATCH": "spill",
+    "FileSpill": "spill",
+    "read_batch": "spill",
+    "read_digests": "spill",
+    "spill_file": "spill",
+    "MIX_MANIFEST": "write",
+    "MIX_SHARD_ROWS": "write",
+    "write_mixture": "write",
+}
 
-__all__ = [
-    "FORMATS", "INTERLEAVE_BLOCK", "LAYOUTS", "MIX_MANIFEST", "MIX_SHARD_ROWS", "PLAIN_SEPARATOR", "SPILL_BATCH",
-    "FileSpill", "MixtureExample", "MixturePlan", "MixtureSpec", "TaskPlan", "build_mixture", "exclude_contaminated",
-    "fit_shots", "mixture_counts", "plan_mixture", "plan_tasks", "read_batch", "read_digests", "read_spec_file",
-    "render_training_row", "row_features", "spill_file", "write_mixture",
-]
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)

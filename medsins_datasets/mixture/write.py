@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from medsins_datasets._files import check_replaceable, discard, new_staging, publish
+from medsins_datasets._files import check_own_folder, check_replaceable, discard, new_staging, publish
 from medsins_datasets.errors import MedsinsError
 from medsins_datasets.mixture.plan import MixturePlan
 from medsins_datasets.mixture.spec import MixtureSpec
@@ -89,10 +89,10 @@ def write_mixture(plan: MixturePlan, out: str | Path, *, overwrite: bool = False
     out = Path(out).expanduser().resolve()
     if out.exists() and not overwrite:
         raise MedsinsError(f"output folder {out} exists (pass overwrite=True / --overwrite to replace it)")
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MIX_MANIFEST).is_file())):
-        # --overwrite replaces an earlier mixture (its manifest says so), never the user's own folder
-        raise MedsinsError(f"--out {out} is not a mixture written by `medsins mix` (no {MIX_MANIFEST}); "
-                           "nothing was changed: choose another --out")
+    if out.exists() and not out.is_dir():
+        raise MedsinsError(f"--out {out} exists and is not a folder; nothing was changed: choose another --out")
+    # --overwrite replaces an earlier mixture (its manifest says so), never the user's own folder
+    check_own_folder(out, MIX_MANIFEST, "--out", "mix")
     if (out / MIX_MANIFEST).is_file():
         try:
             earlier = json.loads((out / MIX_MANIFEST).read_text(encoding="utf-8")).get("files", [])

@@ -7,7 +7,9 @@ difference between the protocols and its effect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Callable, Sequence
 
 from medsins_datasets.errors import SourceError
@@ -22,7 +24,6 @@ from medsins_datasets.prompts.render import (
 from medsins_datasets.registry.benchmark import benchmark_settings
 from medsins_datasets.registry.tasks import Task, get_task
 
-
 #: shots per benchmark prompt (both protocols; the paper protocol makes MCQA zero-shot), from
 #: ``defaults.shots`` of ``data/benchmark.yaml``
 DEFAULT_BENCH_SHOTS: int = benchmark_settings().defaults.shots
@@ -30,7 +31,7 @@ DEFAULT_BENCH_SHOTS: int = benchmark_settings().defaults.shots
 
 #: MedS-Bench test-only task -> the training task whose train split supplies its shots
 #: (``tasks.<id>.shot_donor`` of ``data/benchmark.yaml``)
-TRAIN_EQUIVALENT: dict[str, str] = dict(benchmark_settings().shot_donors)
+TRAIN_EQUIVALENT: Mapping[str, str] = MappingProxyType(dict(benchmark_settings().shot_donors))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from medsins_datasets.registry.benchmark import (
     benchmark_settings,
 )
 from medsins_datasets.registry.tasks import (
-    BENCH_CATEGORIES,
     Task,
     all_tasks,
     get_task,
@@ -28,3 +27,11 @@ from medsins_datasets.registry.tasks import (
 __all__ = ["BENCH_CATEGORIES", "CREDENTIALED", "BenchmarkSettings", "BenchmarkSettingsError", "Task",
            "access_is_credentialed", "all_tasks", "benchmark_settings", "get_task", "has_task", "iter_config_names",
            "select_tasks", "sources", "task_number"]
+
+
+def __getattr__(name: str):
+    if name == "BENCH_CATEGORIES":  # read from data/benchmark.yaml on first use
+        from medsins_datasets.registry import benchmark
+
+        return benchmark.BENCH_CATEGORIES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,21 +8,23 @@ the dataset cards. A converter declares only the source it reads (and, with ``do
 its raw files come from when that is not the source's homepage).
 
 The table has one row per source of the registry (the ``source`` column of ``data/tasks.csv``,
-58 sources). ``medsins sources --markdown`` (:mod:`medsins_datasets.cli.sources`) prints it with
-the converters, access and tasks produced; a test checks that README.md holds exactly that table
-between the markers below, so the README cannot go stale when a converter is added.
+58 sources), and this module is its only reader. ``medsins sources --markdown``
+(:mod:`medsins_datasets.cli.sources`) prints it with the converters, access and tasks produced; a
+test checks that README.md holds exactly that table, so the README cannot go stale when a converter
+is added.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 from medsins_datasets.errors import SourceError
-from medsins_datasets.registry.tasks import sources
 
-START_MARKER = "<!-- sources-table:start -->"
-END_MARKER = "<!-- sources-table:end -->"
+#: the table, under ``medsins_datasets/data/``
+SOURCES_FILE = "sources.csv"
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,9 @@ class SourceDataset:
 @lru_cache(maxsize=1)
 def source_table() -> dict[str, SourceDataset]:
     """``{source name: SourceDataset}``: every row of ``data/sources.csv``, in file order."""
+    text = resources.files("medsins_datasets").joinpath("data", SOURCES_FILE).read_text(encoding="utf-8")
     return {r["source"]: SourceDataset(r["source"], (r.get("homepage") or "").strip(), (r.get("license") or "").strip())
-            for r in sources()}
+            for r in csv.DictReader(text.splitlines())}
 
 
 def has_source_dataset(name: str) -> bool:
@@ -52,10 +55,3 @@ def source_dataset(name: str) -> SourceDataset:
     except KeyError:
         raise SourceError(f"source {name!r} is not in data/sources.csv (the table of the source datasets' "
                           "homepages and licences)") from None
-
-
-def readme_section(text: str) -> str | None:
-    """The text between the README markers (stripped), or None when they are absent."""
-    if START_MARKER not in text or END_MARKER not in text:
-        return None
-    return text.split(START_MARKER, 1)[1].split(END_MARKER, 1)[0].strip()

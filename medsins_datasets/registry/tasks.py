@@ -19,11 +19,7 @@ from typing import Iterable, Iterator
 
 from medsins_datasets.errors import UnknownTaskError
 from medsins_datasets.registry.access import CREDENTIALED
-from medsins_datasets.registry.benchmark import benchmark_settings
-
-#: Benchmark categories as the official scripts name them, in their order (12; the paper merges
-#: Explanation and Rationale into one, giving 11): the ``categories`` of ``data/benchmark.yaml``.
-BENCH_CATEGORIES: tuple[str, ...] = benchmark_settings().category_names
+from medsins_datasets.registry.source_datasets import source_table
 
 
 @dataclass(frozen=True)
@@ -75,11 +71,12 @@ class Task:
 
 
 
-_TASK_ID_RE = re.compile(r"^task(\d+)$")
+#: an official task id (``task57``), its number in group 1
+TASK_ID_RE = re.compile(r"^task(\d+)$")
 
 
 def task_number(task_id: str) -> int:
-    m = _TASK_ID_RE.match(task_id)
+    m = TASK_ID_RE.match(task_id)
     if not m:
         raise ValueError(f"not an official task id: {task_id!r} (expected 'task<N>')")
     return int(m.group(1))
@@ -92,10 +89,10 @@ def _read_csv(name: str) -> list[dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[Task, ...]:
-    sources = {r["source"]: r for r in _read_csv("sources.csv")}
+    table = source_table()
     tasks = []
     for r in _read_csv("tasks.csv"):
-        src = sources.get(r["source"], {})
+        src = table.get(r["source"])
         tasks.append(
             Task(
                 task_id=r["task_id"],
@@ -112,8 +109,8 @@ def _load() -> tuple[Task, ...]:
                 bench_metric=r["bench_metric"] or None,
                 test_only=r["test_only"] == "true",
                 paper_test_size=int(r["paper_test_size"]) if (r.get("paper_test_size") or "").strip() else None,
-                homepage=src.get("homepage", ""),
-                license=src.get("license", ""),
+                homepage=src.homepage if src else "",
+                license=src.license if src else "",
                 number=task_number(r["task_id"]),
             )
         )
@@ -212,4 +209,5 @@ def sources() -> list[dict[str, str]]:
     by_source: dict[str, list[str]] = {}
     for t in _load():
         by_source.setdefault(t.source, []).append(t.task_id)
-    return [dict(r, tasks=by_source.get(r["source"], [])) for r in _read_csv("sources.csv")]
+    return [{"source": s.name, "homepage": s.homepage, "license": s.license, "tasks": by_source.get(s.name, [])}
+            for s in source_table().values()]

@@ -2,7 +2,7 @@
 
 Every backend turns a list of prompts into a list of completions, greedily, with at most
 ``max_new_tokens`` new tokens each, and returns exactly one string per prompt (a backend that
-cannot answer raises; :mod:`medsins_datasets.bench` never records a made-up answer). A prompt
+cannot answer raises; :mod:`medsins_datasets.runner.run` never records a made-up answer). A prompt
 is a string (one user turn: the paper layout) or a :class:`~medsins_datasets.prompts.ChatPrompt`
 (the official system + user messages, with the official plain-text form for models without
 a chat template).
@@ -266,7 +266,7 @@ class HFBackend:
 
     def generate_iter(self, prompts: Sequence[str], budgets: Sequence[int]) -> Iterator[tuple[int, str]]:
         """``(index, completion)`` for every prompt, each as soon as it is done; ``budgets[i]`` is
-        prompt i's max new tokens. Continuous batching (:mod:`medsins_datasets.continuous`, a pool
+        prompt i's max new tokens. Continuous batching (:mod:`medsins_datasets.runner.continuous`, a pool
         of ``batch_size`` sequences refilled as they end) when the model allows plain greedy
         decoding; otherwise padded batches of prompts sharing a budget."""
         from medsins_datasets.runner import continuous

@@ -15,7 +15,7 @@ a prompt joining or leaving copies nothing else; the cache is compacted (rows th
 will take any more, leading columns masked in every row) only while the pool drains or when the
 masked leading columns grow large. The cache layers keep spare columns, so a decoding step writes
 its keys/values in place. The transformers classes this relies on are isolated in
-:mod:`medsins_datasets.transformers_compat`.
+:mod:`medsins_datasets.runner.transformers_compat`.
 
 This was measured against padded batches, against transformers' own continuous batching manager
 and against reusing the keys/values of prefixes shared between prompts, on the official prompt

@@ -26,16 +26,22 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator
 
 from medsins_datasets import __version__
 from medsins_datasets._files import check_own_folder, make_output_folder
-from medsins_datasets.errors import CredentialedDataError, MedsinsError, UnknownTaskError
-from medsins_datasets.registry.benchmark import benchmark_settings
-from medsins_datasets.registry.tasks import BENCH_CATEGORIES, Task, get_task, select_tasks
+from medsins_datasets.errors import (
+    CredentialedDataError,
+    MedsinsError,
+    UnknownTaskError,
+)
+from medsins_datasets.registry.benchmark import BENCH_CATEGORIES, benchmark_settings
+from medsins_datasets.registry.tasks import Task, get_task, select_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +54,11 @@ RUN_FILE = "run.json"
 #: answers for choice and label tasks, room for a few sentences where the answer is free text.
 #: (The official protocol gives every task 200 new tokens.) Both are ``data/benchmark.yaml``
 #: settings (``categories.<name>.paper_max_new_tokens``, ``tasks.<id>.paper_max_new_tokens``).
-CATEGORY_BUDGETS: dict[str, int] = {c.name: c.paper_max_new_tokens for c in benchmark_settings().categories}
-#: Generative tasks inside otherwise short-answer categories.
-TASK_BUDGETS: dict[str, int] = {t.task_id: t.paper_max_new_tokens for t in benchmark_settings().tasks
-                                if t.paper_max_new_tokens is not None}
+CATEGORY_BUDGETS: Mapping[str, int] = MappingProxyType(
+    {c.name: c.paper_max_new_tokens for c in benchmark_settings().categories})
+#: Generative tasks inside otherwise short-answer categories. (Both read-only: the settings live in the YAML.)
+TASK_BUDGETS: Mapping[str, int] = MappingProxyType(
+    {t.task_id: t.paper_max_new_tokens for t in benchmark_settings().tasks if t.paper_max_new_tokens is not None})
 
 #: Settings that define a run: resuming with any of them changed is refused.
 IDENTITY_KEYS = ("model", "backend", "source", "revision", "protocol", "shots", "seed", "max_prompt_chars",

@@ -1,6 +1,6 @@
 """Every use of transformers internals by the project, in one place, checked against the tested releases.
 
-The continuous batching of :mod:`medsins_datasets.continuous` needs what transformers does not
+The continuous batching of :mod:`medsins_datasets.runner.continuous` needs what transformers does not
 promise to keep between releases:
 
 * a key/value cache layer that writes each decoding step's keys/values in place into buffers
@@ -18,7 +18,7 @@ promise to keep between releases:
 
 :func:`problem` says why these cannot be used with the installed transformers (None when they
 can): outside :data:`TESTED` it refuses, and inside it a small functional self-test checks the
-pieces above. :func:`medsins_datasets.continuous.supports` is False when there is a problem, so
+pieces above. :func:`medsins_datasets.runner.continuous.supports` is False when there is a problem, so
 generation falls back to ``model.generate`` (slower, never wrong) with a warning, and
 ``tests/runner/test_generation_paths.py`` fails with the same message. ``setup.cfg`` pins the same range.
 """
@@ -45,7 +45,7 @@ def version_tuple(version: str) -> tuple[int, int]:
 
 
 def problem() -> str | None:
-    """Why the installed transformers cannot run :mod:`medsins_datasets.continuous` (None: it can)."""
+    """Why the installed transformers cannot run :mod:`medsins_datasets.runner.continuous` (None: it can)."""
     import transformers
 
     return _problem(transformers.__version__)

@@ -16,8 +16,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from medsins_datasets.registry.benchmark import METRICS
-from medsins_datasets.registry.tasks import BENCH_CATEGORIES
+from medsins_datasets.registry.benchmark import BENCH_CATEGORIES, METRICS
 from medsins_datasets.scoring.bootstrap import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_BOOTSTRAP_SEED,

@@ -10,9 +10,8 @@ from importlib import resources
 from pathlib import Path
 
 from medsins_datasets.errors import MedsinsError, UnknownTaskError
-from medsins_datasets.registry.benchmark import benchmark_settings
+from medsins_datasets.registry.benchmark import BENCH_CATEGORIES, benchmark_settings
 from medsins_datasets.registry.tasks import (
-    BENCH_CATEGORIES,
     Task,
     get_task,
     select_tasks,

@@ -31,7 +31,7 @@ from typing import Callable
 LANGUAGES = ("en", "zh", "ja")
 
 #: Package versions with which the published MedS-Bench numbers are reproduced.
-# (ROUGE-L is recomputed by medsins_datasets.overlap, identical to rouge==1.0.1; that package is
+# (ROUGE-L is recomputed by medsins_datasets.scoring.overlap, identical to rouge==1.0.1; that package is
 # needed only by the tests that check it.)
 OFFICIAL_VERSIONS = {"nltk": "3.9.2", "jieba": "0.42.1", "janome": "0.5.1"}
 

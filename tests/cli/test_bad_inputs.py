@@ -240,7 +240,7 @@ CASES = [
     ("convert-out-user-folder", ["convert", "ddxplus", "--data-dir", "{fixtures}/ddxplus", "--out", "{userdir}"],
      "did not write"),
     ("mix-out-user-folder", ["mix", "--source", "{good}", "--splits", "test", "--out", "{userdir}", "--overwrite"],
-     "not a mixture written by `medsins mix`"),
+     "holds files that `medsins mix` did not write"),
     ("push-user-folder", ["push", "{userdir}", "--repo-id", "org/x"], "not a folder written by `medsins build`"),
     ("bench-output-user-folder", ["bench", "--backend", "openai", "--model", "m", "--output", "{userdir}"],
      "did not write"),

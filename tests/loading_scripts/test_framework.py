@@ -20,8 +20,7 @@ from medsins_datasets.errors import SourceError
 from medsins_datasets.sources.converters import converter_for_task, converters, get_converter, run_converter
 from importlib import resources
 
-from medsins_datasets.cli.sources import markdown_table
-from medsins_datasets.registry.source_datasets import END_MARKER, START_MARKER, readme_section
+from medsins_datasets.cli.sources import END_MARKER, START_MARKER, readme_section, markdown_table
 from medsins_datasets.registry.tasks import all_tasks, get_task, sources
 from medsins_datasets.sources.converters import TEST_SAMPLE_SEED, paper_test_size_table
 

@@ -63,7 +63,7 @@ def test_mix_writes_loadable_folder_identical_to_stream(tmp_path, capsys):
     mine.mkdir()
     (mine / "thesis.tex").write_text("years of work")
     assert main(["mix", "--source", str(src), "--out", str(mine), "--cache-dir", str(cache), "--overwrite"]) == 2
-    assert "not a mixture written by `medsins mix`" in capsys.readouterr().err
+    assert "holds files that `medsins mix` did not write" in capsys.readouterr().err
     assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
     assert main(["mix", "--source", str(src), "--out", str(tmp_path / "bad"), "--format", "messages", "--plain"]) == 2
     assert "'plain' needs format 'prompt_completion'" in capsys.readouterr().err

