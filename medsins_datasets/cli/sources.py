@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from medsins_datasets.registry.source_datasets import source_table
 from medsins_datasets.registry.tasks import all_tasks, sources, task_number
 
 
@@ -36,7 +35,6 @@ def source_rows() -> list[dict[str, str]]:
 
     convs = list(converters().values())
     access_of = {t.task_id: t.access for t in all_tasks()}
-    table = source_table()
     rows = []
     for src in sources():
         tasks = list(src["tasks"])
@@ -48,7 +46,7 @@ def source_rows() -> list[dict[str, str]]:
             "tasks": _ids(tasks),
             "converter": ", ".join(f"`{c.name}`" for c in covering) or "no",
             "access": "/".join(access),
-            "license": table[src["source"]].license or "unknown",
+            "license": src["license"] or "unknown",
             "produced": _ids(produced) or "-",
         })
     return rows
